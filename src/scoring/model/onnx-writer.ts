@@ -1,0 +1,282 @@
+/**
+ * A small, dependency-free writer for the part of the ONNX protobuf format that inference graphs
+ * need. Used to build the helper graphs (log-softmax, top-k, gather) at run time and the
+ * generated test/benchmark models. Field numbers follow onnx/onnx.proto3.
+ */
+
+const utf8 = new TextEncoder();
+
+/** Protobuf wire-format builder (varints, length-delimited fields, fixed32 floats). */
+export class ProtoBuilder {
+  private chunks: Uint8Array[] = [];
+  private length = 0;
+
+  private push(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.length += bytes.length;
+  }
+
+  private varint(value: number | bigint): void {
+    // Negative int64 values are encoded as 10-byte two's complement, as protobuf requires.
+    let v = BigInt.asUintN(64, BigInt(value));
+    const out: number[] = [];
+    while (v >= 0x80n) {
+      out.push(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    out.push(Number(v));
+    this.push(Uint8Array.from(out));
+  }
+
+  private tag(field: number, wireType: number): void {
+    this.varint((field << 3) | wireType);
+  }
+
+  int(field: number, value: number | bigint): this {
+    this.tag(field, 0);
+    this.varint(value);
+    return this;
+  }
+
+  bytes(field: number, data: Uint8Array): this {
+    this.tag(field, 2);
+    this.varint(data.length);
+    this.push(data);
+    return this;
+  }
+
+  str(field: number, s: string): this {
+    return this.bytes(field, utf8.encode(s));
+  }
+
+  msg(field: number, message: ProtoBuilder): this {
+    return this.bytes(field, message.finish());
+  }
+
+  float(field: number, f: number): this {
+    this.tag(field, 5);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, f, true);
+    this.push(b);
+    return this;
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let offset = 0;
+    for (const c of this.chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+}
+
+/** ONNX TensorProto.DataType values used here. */
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
+
+const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
+
+export type TensorData = Float32Array | ArrayLike<number>;
+/** A dimension: a fixed size or a symbolic name. */
+export type Dim = number | string;
+
+export interface ConstTensor {
+  readonly kind: 'tensor';
+  dataType: DataTypeCode;
+  dims: number[];
+  data: TensorData;
+}
+export interface FloatAttr {
+  readonly kind: 'float';
+  value: number;
+}
+export type AttrValue = number | number[] | string | Graph | ConstTensor | FloatAttr;
+
+export const floatAttr = (value: number): FloatAttr => ({ kind: 'float', value });
+export const tensorAttr = (dataType: DataTypeCode, dims: number[], data: TensorData): ConstTensor => ({
+  kind: 'tensor',
+  dataType,
+  dims,
+  data,
+});
+
+function tensorProto(name: string, dataType: DataTypeCode, dims: number[], data: TensorData): ProtoBuilder {
+  const t = new ProtoBuilder();
+  for (const d of dims) t.int(1, d);
+  t.int(2, dataType);
+  t.str(8, name);
+  let raw: Uint8Array;
+  if (dataType === DataType.FLOAT) {
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    raw = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  } else if (dataType === DataType.INT64) {
+    raw = new Uint8Array(BigInt64Array.from(Array.from(data), (x) => BigInt(x)).buffer);
+  } else if (dataType === DataType.INT32) {
+    raw = new Uint8Array(Int32Array.from(Array.from(data)).buffer);
+  } else {
+    raw = Uint8Array.from(Array.from(data), (x) => (x ? 1 : 0));
+  }
+  t.bytes(9, raw); // raw_data, little endian
+  return t;
+}
+
+function valueInfo(name: string, elemType: DataTypeCode, shape: Dim[] | null): ProtoBuilder {
+  const tensorType = new ProtoBuilder().int(1, elemType);
+  if (shape) {
+    const sh = new ProtoBuilder();
+    for (const d of shape) {
+      const dim = new ProtoBuilder();
+      if (typeof d === 'number') dim.int(1, d);
+      else dim.str(2, d);
+      sh.msg(1, dim);
+    }
+    tensorType.msg(2, sh);
+  }
+  const type = new ProtoBuilder().msg(1, tensorType);
+  return new ProtoBuilder().str(1, name).msg(2, type);
+}
+
+function attribute(name: string, v: AttrValue): ProtoBuilder {
+  const a = new ProtoBuilder().str(1, name);
+  if (v instanceof Graph) return a.msg(6, v.toProto()).int(20, AttrType.GRAPH);
+  if (Array.isArray(v)) {
+    for (const x of v) a.int(8, x);
+    return a.int(20, AttrType.INTS);
+  }
+  if (typeof v === 'string') return a.str(4, v).int(20, AttrType.STRING);
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error(`attribute ${name}: use floatAttr() for float values`);
+    return a.int(3, v).int(20, AttrType.INT);
+  }
+  if (v.kind === 'float') return a.float(2, v.value).int(20, AttrType.FLOAT);
+  return a.msg(5, tensorProto('', v.dataType, v.dims, v.data)).int(20, AttrType.TENSOR);
+}
+
+interface NodeSpec {
+  type: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+}
+interface Initializer {
+  name: string;
+  dataType: DataTypeCode;
+  dims: number[];
+  data: TensorData;
+}
+interface IoSpec {
+  name: string;
+  dataType: DataTypeCode;
+  shape: Dim[] | null;
+}
+
+/** An ONNX graph under construction. Subgraphs (If branches) share the parent's name scope. */
+export class Graph {
+  readonly nodes: NodeSpec[] = [];
+  readonly inputs: IoSpec[] = [];
+  readonly outputs: IoSpec[] = [];
+  private initializers: Initializer[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly scope: { next: number } = { next: 0 },
+  ) {}
+
+  /** A subgraph sharing this graph's unique-name counter. */
+  subgraph(name: string): Graph {
+    return new Graph(name, this.scope);
+  }
+
+  uid(prefix: string): string {
+    return `${prefix}_${this.scope.next++}`;
+  }
+
+  input(name: string, dataType: DataTypeCode, shape: Dim[] | null): string {
+    this.inputs.push({ name, dataType, shape });
+    return name;
+  }
+
+  output(name: string, dataType: DataTypeCode, shape: Dim[] | null): string {
+    this.outputs.push({ name, dataType, shape });
+    return name;
+  }
+
+  initializer(name: string, dataType: DataTypeCode, dims: number[], data: TensorData): string {
+    this.initializers.push({ name, dataType, dims, data });
+    return name;
+  }
+
+  f32(dims: number[], data: TensorData, name = this.uid('w')): string {
+    return this.initializer(name, DataType.FLOAT, dims, data);
+  }
+
+  i64(dims: number[], data: ArrayLike<number>, name = this.uid('c')): string {
+    return this.initializer(name, DataType.INT64, dims, data);
+  }
+
+  /** Adds a node with one output and returns the output's name. */
+  op(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, output?: string): string {
+    const name = output ?? this.uid(type);
+    this.nodes.push({ type, inputs, outputs: [name], attrs });
+    return name;
+  }
+
+  /** Adds a node with several (named or numbered) outputs. */
+  opMulti(type: string, inputs: string[], attrs: Record<string, AttrValue>, outputs: string[] | number): string[] {
+    const names = Array.isArray(outputs) ? outputs : Array.from({ length: outputs }, () => this.uid(type));
+    this.nodes.push({ type, inputs, outputs: names, attrs });
+    return names;
+  }
+
+  private usedNames(set = new Set<string>()): Set<string> {
+    for (const n of this.nodes) {
+      for (const i of n.inputs) set.add(i);
+      for (const v of Object.values(n.attrs)) {
+        if (v instanceof Graph) {
+          v.usedNames(set);
+          for (const o of v.outputs) set.add(o.name);
+        }
+      }
+    }
+    for (const o of this.outputs) set.add(o.name);
+    return set;
+  }
+
+  toProto(): ProtoBuilder {
+    const used = this.usedNames();
+    const g = new ProtoBuilder();
+    for (const n of this.nodes) {
+      const np = new ProtoBuilder();
+      for (const i of n.inputs) np.str(1, i);
+      for (const o of n.outputs) np.str(2, o);
+      np.str(3, this.uid(`node_${n.type}`)).str(4, n.type);
+      for (const [k, v] of Object.entries(n.attrs)) np.msg(5, attribute(k, v));
+      g.msg(1, np);
+    }
+    g.str(2, this.name);
+    for (const init of this.initializers) {
+      if (used.has(init.name)) g.msg(5, tensorProto(init.name, init.dataType, init.dims, init.data));
+    }
+    for (const i of this.inputs) g.msg(11, valueInfo(i.name, i.dataType, i.shape));
+    for (const o of this.outputs) g.msg(12, valueInfo(o.name, o.dataType, o.shape));
+    return g;
+  }
+}
+
+export interface ModelOptions {
+  opset?: number;
+  irVersion?: number;
+  producer?: string;
+}
+
+/** Serialises a graph as an ONNX ModelProto. */
+export function modelProto(graph: Graph, { opset = 14, irVersion = 8, producer = 'quals-onnx-writer' }: ModelOptions = {}): Uint8Array {
+  const m = new ProtoBuilder();
+  m.int(1, irVersion);
+  m.str(2, producer);
+  m.msg(7, graph.toProto());
+  m.msg(8, new ProtoBuilder().str(1, '').int(2, opset));
+  return m.finish();
+}

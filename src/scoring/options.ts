@@ -1,0 +1,89 @@
+/**
+ * Scoring and search options: one typed object, one set of documented defaults, one merge order
+ * (defaults -> the model's quals.json -> user settings / CLI flags). The VS Code settings schema
+ * and the CLI flags are checked against OPTION_KEYS by a unit test so they cannot drift.
+ */
+
+export type ScoringMode = 'paper' | 'reference';
+
+export interface SearchOptions {
+  /** Total beams in the diverse beam search (reference: 60). */
+  numBeams: number;
+  /** Beam groups; numBeams must be a multiple (reference: 60, one beam per group). */
+  numBeamGroups: number;
+  /** Diversity strength: a group's log-probs drop by this much per earlier-group proposal of a token at the same step (reference: 0.5). */
+  diversityStrength: number;
+  /** EOS is banned before this many generated tokens (reference: 8). */
+  minLength: number;
+  /** Generated tokens at most, EOS included (reference: 60). */
+  maxLength: number;
+  /** Hypothesis score = sum log p / length^lengthPenalty (reference: 1.0). */
+  lengthPenalty: number;
+}
+
+export interface QualsOptions extends SearchOptions {
+  /** QA pairs kept by round-robin selection (reference: 10). */
+  maxPairs: number;
+  /** `paper`: LL_S teacher-forced on the summary; `reference`: LL_S = generation score (fairseq code). */
+  mode: ScoringMode;
+  /** Greedy tokens at most when asking the source for the answer (0 disables "source says"). */
+  sourceAnswerMaxTokens: number;
+  /** Upper bound on logits floats held at once in teacher forcing (bounds memory). */
+  maxLogitsFloats: number;
+}
+
+export const DEFAULT_OPTIONS: Readonly<QualsOptions> = Object.freeze({
+  numBeams: 60,
+  numBeamGroups: 60,
+  diversityStrength: 0.5,
+  minLength: 8,
+  maxLength: 60,
+  lengthPenalty: 1.0,
+  maxPairs: 10,
+  mode: 'paper',
+  sourceAnswerMaxTokens: 24,
+  maxLogitsFloats: 64 * 1024 * 1024,
+});
+
+export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof QualsOptions)[];
+
+/** Thrown for option values a user supplied that cannot work; the message is written for users. */
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+/** Merges option layers left to right (later wins), ignoring undefined values, then validates. */
+export function resolveOptions(...layers: (Partial<QualsOptions> | undefined)[]): QualsOptions {
+  const out: QualsOptions = { ...DEFAULT_OPTIONS };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const key of OPTION_KEYS) {
+      const v = layer[key];
+      if (v !== undefined) (out as unknown as Record<string, unknown>)[key] = v;
+    }
+  }
+  validateOptions(out);
+  return out;
+}
+
+function validateOptions(o: QualsOptions): void {
+  const positiveInt = (k: keyof QualsOptions) => {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new OptionsError(`${k} must be a positive integer (got ${String(v)}).`);
+  };
+  for (const k of ['numBeams', 'numBeamGroups', 'maxLength', 'maxPairs', 'maxLogitsFloats'] as const) positiveInt(k);
+  if (o.numBeams % o.numBeamGroups !== 0) {
+    throw new OptionsError(`numBeams (${o.numBeams}) must be a multiple of numBeamGroups (${o.numBeamGroups}).`);
+  }
+  if (!Number.isInteger(o.minLength) || o.minLength < 0 || o.minLength >= o.maxLength) {
+    throw new OptionsError(`minLength must be an integer from 0 to maxLength - 1 (got ${o.minLength}, maxLength ${o.maxLength}).`);
+  }
+  if (!Number.isInteger(o.sourceAnswerMaxTokens) || o.sourceAnswerMaxTokens < 0) {
+    throw new OptionsError(`sourceAnswerMaxTokens must be a non-negative integer (got ${o.sourceAnswerMaxTokens}).`);
+  }
+  if (!Number.isFinite(o.diversityStrength) || o.diversityStrength < 0) {
+    throw new OptionsError(`diversityStrength must be a number >= 0 (got ${o.diversityStrength}).`);
+  }
+  if (!Number.isFinite(o.lengthPenalty)) throw new OptionsError(`lengthPenalty must be a number (got ${o.lengthPenalty}).`);
+  if (o.mode !== 'paper' && o.mode !== 'reference') throw new OptionsError(`mode must be "paper" or "reference" (got "${String(o.mode)}").`);
+}
