@@ -1,0 +1,79 @@
+/** `quals score`: one (source, summary) pair -> a readable report, or the result JSON with --json. */
+import { parseArgs } from 'node:util';
+import { createEngine } from '../../scoring/engine';
+import { EXIT, describeError } from '../exit-codes';
+import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
+import { readTextFile } from '../read-input';
+import { renderReport } from '../report';
+
+export const DEFAULT_THRESHOLD = -1;
+
+const HELP = `Usage: quals score --source FILE --summary FILE [options]
+
+Scores how well the summary is supported by the source (QUALS) and lists the QA pairs,
+worst first, with suspect answers marked in the summary.
+
+  --source FILE          the source document (UTF-8 text)
+  --summary FILE         the summary to check (UTF-8 text)
+  --json                 print the result as JSON (schema: docs/result-schema.md)
+  --threshold X          pairs scoring below X are suspect (default ${DEFAULT_THRESHOLD})
+${MODEL_FLAGS_HELP}
+
+Exit codes: 0 ok, 1 usage, 2 bad input, 3 model problem.`;
+
+export async function run(args: string[]): Promise<number> {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        source: { type: 'string' },
+        summary: { type: 'string' },
+        json: { type: 'boolean' },
+        threshold: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        ...MODEL_FLAG_SPECS,
+        ...OPTION_FLAG_SPECS,
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    process.stderr.write(`quals score: ${(e as Error).message}\nRun \`quals score --help\` for usage.\n`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return EXIT.ok;
+  }
+  if (typeof values.source !== 'string' || typeof values.summary !== 'string') {
+    process.stderr.write('quals score: both --source FILE and --summary FILE are needed.\nRun `quals score --help` for usage.\n');
+    return EXIT.usage;
+  }
+  const threshold = values.threshold === undefined ? DEFAULT_THRESHOLD : Number(values.threshold);
+  if (!Number.isFinite(threshold)) {
+    process.stderr.write(`quals score: --threshold needs a number (got "${String(values.threshold)}").\n`);
+    return EXIT.usage;
+  }
+  try {
+    const config = engineConfigFromFlags(values, (line) => process.stderr.write(`quals: ${line}\n`));
+    const source = readTextFile(values.source, 'source');
+    const summary = readTextFile(values.summary, 'summary');
+    const engine = await createEngine(config);
+    try {
+      const result = await engine.score({ source, summary });
+      if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+        process.stdout.write(`${renderReport(result, summary, { color, threshold })}\n`);
+      }
+    } finally {
+      await engine.dispose();
+    }
+    return EXIT.ok;
+  } catch (e) {
+    const { code, message } = describeError(e);
+    process.stderr.write(`quals score: ${message}\n`);
+    return code;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Loads a QA-generation model: resolves a folder or a hub id, validates the files, picks the
+ * format (option > quals.json), and starts ONNX Runtime on the requested device.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { EngineConfig, ModelFormatName } from '../engine-api';
+import { ModelError } from '../errors';
+import type { QualsOptions } from '../options';
+import { type ModelFormat, createFormat } from './formats';
+import { downloadHubModel } from './hub';
+import { type ModelFolder, isHubId, readModelFolder } from './model-files';
+import { LogProbHelpers, createSessions, release } from './ort';
+import { Seq2Seq } from './seq2seq';
+import { TextTokenizer } from './tokenizer';
+
+export interface LoadedModel {
+  folder: ModelFolder;
+  tokenizer: TextTokenizer;
+  format: ModelFormat;
+  seq2seq: Seq2Seq;
+  /** Options the model's quals.json sets (between the defaults and the user's). */
+  modelOptions: Partial<QualsOptions>;
+  /** Max encoder input tokens, EOS included. */
+  maxInputTokens: number;
+  dispose(): Promise<void>;
+}
+
+export function defaultCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.cache'), 'quals', 'models');
+}
+
+/** Resolves `config.model` to a local folder, downloading a hub model into the cache if needed. */
+export async function resolveModelDir(config: EngineConfig, signal?: AbortSignal): Promise<string> {
+  const model = config.model.trim();
+  if (!model) throw new ModelError('not-found', 'No model is set: give a model folder or a Hugging Face hub id (setting quals.model / flag --model).');
+  if (existsSync(model) || !isHubId(model)) return model;
+  return downloadHubModel(model, {
+    cacheDir: config.cacheDir ?? defaultCacheDir(),
+    hubUrl: config.hubUrl,
+    revision: config.revision,
+    variant: config.variant ?? 'fp32',
+    onProgress: config.onDownloadProgress,
+    log: config.log,
+    signal,
+  });
+}
+
+function maxInputTokens(folder: ModelFolder): number {
+  const limits: number[] = [];
+  const pos = folder.config.max_position_embeddings;
+  if (typeof pos === 'number' && pos > 0) limits.push(pos);
+  const tok = folder.tokenizerConfig.model_max_length;
+  // Tokenizers without a limit store a huge sentinel (1e30); ignore it.
+  if (typeof tok === 'number' && tok > 0 && tok < 1e6) limits.push(tok);
+  return limits.length ? Math.min(...limits) : 1024;
+}
+
+export async function loadModel(config: EngineConfig, signal?: AbortSignal): Promise<LoadedModel> {
+  const dir = await resolveModelDir(config, signal);
+  const folder = readModelFolder(dir, config.variant ?? 'fp32');
+  const formatName: ModelFormatName | undefined = config.format ?? folder.qualsJson?.format;
+  if (!formatName) {
+    throw new ModelError(
+      'format',
+      `The model format is not set: add a quals.json with {"format": "qagen"} or {"format": "lmqg"} to ${folder.dir}, or pass the format option.`,
+    );
+  }
+  const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+  const maxTokens = maxInputTokens(folder);
+  const format = createFormat(formatName, {
+    tokenizer,
+    config: folder.config,
+    generationConfig: { ...folder.generationConfig, decoder_start_token_id: folder.decoderStartTokenId },
+    maxInputTokens: maxTokens,
+  });
+  const sessions = await createSessions(folder.encoderPath, folder.decoderPath, {
+    device: config.device ?? 'auto',
+    threads: config.threads,
+    log: config.log,
+  });
+  let helpers: LogProbHelpers;
+  let seq2seq: Seq2Seq;
+  try {
+    helpers = await LogProbHelpers.create(config.threads);
+    seq2seq = new Seq2Seq(sessions, helpers, format.decoderStartId, format.padId, folder.config);
+  } catch (e) {
+    await release(sessions.encoder);
+    await release(sessions.decoder);
+    throw e;
+  }
+  return {
+    folder,
+    tokenizer,
+    format,
+    seq2seq,
+    modelOptions: folder.qualsJson?.options ?? {},
+    maxInputTokens: maxTokens,
+    async dispose() {
+      await helpers.release();
+      await release(sessions.encoder);
+      await release(sessions.decoder);
+    },
+  };
+}

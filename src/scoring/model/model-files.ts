@@ -1,0 +1,338 @@
+/**
+ * Validation of a model folder in the Optimum / transformers.js ONNX layout:
+ *
+ *     onnx/encoder_model{,_quantized,_fp16}.onnx
+ *     onnx/decoder_model_merged{,_quantized,_fp16}.onnx
+ *     config.json  generation_config.json (optional)  tokenizer.json  tokenizer_config.json
+ *     quals.json (optional: `{"format": "qagen"|"lmqg", "options": {...}}`)
+ *
+ * Everything here is synchronous: it runs once per model load, reads a few small JSON files and
+ * sniffs the ONNX headers, and ONNX Runtime's session creation that follows blocks anyway.
+ * Every failure is a ModelError with a one-line message that names the file and says what to do.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelFormatName, ModelVariant } from '../engine-api';
+import { ModelError } from '../errors';
+import { DEFAULT_OPTIONS, OPTION_KEYS, type QualsOptions } from '../options';
+
+export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16'];
+export const MODEL_FORMATS: readonly ModelFormatName[] = ['qagen', 'lmqg'];
+
+/** The fields of config.json the runtime relies on; the rest is kept as-is. */
+export interface ModelConfig {
+  model_type?: string;
+  is_encoder_decoder?: boolean;
+  vocab_size: number;
+  decoder_start_token_id?: number;
+  pad_token_id?: number;
+  bos_token_id?: number;
+  eos_token_id?: number | number[];
+  [key: string]: unknown;
+}
+
+/** generation_config.json, or the generation fields of config.json when that file is absent. */
+export interface GenerationConfig {
+  decoder_start_token_id?: number;
+  bos_token_id?: number;
+  eos_token_id?: number | number[];
+  pad_token_id?: number;
+  forced_bos_token_id?: number | null;
+  forced_eos_token_id?: number | null;
+  max_length?: number;
+  [key: string]: unknown;
+}
+
+/** A validated quals.json. `format` is absent when the file only sets options. */
+export interface QualsJson {
+  format?: ModelFormatName;
+  options: Partial<QualsOptions>;
+}
+
+/** A validated model folder; paths are absolute. */
+export interface ModelFolder {
+  dir: string;
+  variant: ModelVariant;
+  encoderPath: string;
+  decoderPath: string;
+  config: ModelConfig;
+  generationConfig: GenerationConfig;
+  /** The id the decoder starts from: generation_config, then config.json, then (T5 family) pad_token_id. */
+  decoderStartTokenId: number;
+  /** Parsed tokenizer.json (a Hugging Face `tokenizers` file). */
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  qualsJson: QualsJson | null;
+}
+
+const ENCODER_DECODER_TYPES = new Set([
+  'bart', 'mbart', 'plbart', 'mvp', 'pegasus', 'pegasus_x', 'bigbird_pegasus', 'led', 'marian',
+  'm2m_100', 'nllb-moe', 'blenderbot', 'blenderbot-small', 'prophetnet', 't5', 'mt5', 'umt5', 'longt5',
+]);
+/** T5-style models start decoding from the pad token when no decoder_start_token_id is given. */
+const PAD_STARTS_DECODER = new Set(['t5', 'mt5', 'umt5', 'longt5']);
+/** Keys copied from config.json when generation_config.json is absent (what transformers does). */
+const GENERATION_KEYS = [
+  'decoder_start_token_id', 'bos_token_id', 'eos_token_id', 'pad_token_id', 'forced_bos_token_id',
+  'forced_eos_token_id', 'max_length', 'min_length', 'num_beams', 'length_penalty', 'no_repeat_ngram_size',
+];
+
+const EXPORT_HINT =
+  'export the model with `optimum-cli export onnx --task text2text-generation-with-past --model MODEL_ID DIR` (the merged decoder is needed)';
+
+function suffix(variant: ModelVariant): string {
+  return variant === 'fp32' ? '' : `_${variant}`;
+}
+
+/** The two ONNX files of a variant, relative to the model folder (always with `/`). */
+export function onnxFiles(variant: ModelVariant): { encoder: string; decoder: string } {
+  const s = suffix(variant);
+  return { encoder: `onnx/encoder_model${s}.onnx`, decoder: `onnx/decoder_model_merged${s}.onnx` };
+}
+
+/**
+ * The files a loader needs for a variant, relative to the model folder. `optional` files may be
+ * absent (external-data files only exist for models over 2 GB).
+ */
+export function modelFileList(variant: ModelVariant): { required: string[]; optional: string[] } {
+  const { encoder, decoder } = onnxFiles(variant);
+  return {
+    required: ['config.json', 'tokenizer.json', 'tokenizer_config.json', encoder, decoder],
+    optional: ['generation_config.json', 'quals.json', 'special_tokens_map.json', `${encoder}_data`, `${decoder}_data`],
+  };
+}
+
+/** Syntax of a hub repo id `org/name` (the hub's own rules: no `--` or `..`, no leading/trailing `.`/`-`). */
+export function isHubIdSyntax(s: string): boolean {
+  const parts = s.split('/');
+  const part = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_-])?$/;
+  return parts.length === 2 && parts.every((p) => part.test(p) && !p.includes('..') && !p.includes('--'));
+}
+
+/**
+ * Heuristic: does `s` name a Hugging Face hub repo (`org/name`) rather than a local folder?
+ * True for exactly one slash between two valid name parts, when `s` is not an existing path
+ * (resolved against `baseDir`) and does not look like a relative, home or drive-letter path.
+ */
+export function isHubId(s: string, baseDir: string = process.cwd()): boolean {
+  if (/^[.~/\\]/.test(s) || /^[A-Za-z]:/.test(s) || s.includes('\\')) return false;
+  return isHubIdSyntax(s) && !fs.existsSync(path.resolve(baseDir, s));
+}
+
+/**
+ * Validates a model folder for `variant` and reads its JSON files.
+ * @throws ModelError `not-found` (no such folder), `missing-file`, `invalid-file` or `format`.
+ */
+export function readModelFolder(dir: string, variant: ModelVariant = 'fp32'): ModelFolder {
+  const root = path.resolve(dir);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(root);
+  } catch {
+    throw new ModelError('not-found', `Model folder ${root} does not exist; set the model to a folder in the Optimum ONNX layout or to a Hugging Face hub id (org/name).`);
+  }
+  if (!stat.isDirectory()) {
+    throw new ModelError('not-found', `Model path ${root} is a file, not a folder; point the model setting at the folder that holds config.json and onnx/.`);
+  }
+  if (!MODEL_VARIANTS.includes(variant)) {
+    throw new ModelError('format', `Unknown model variant "${String(variant)}"; use one of ${MODEL_VARIANTS.join(', ')}.`);
+  }
+
+  const { encoder, decoder } = onnxFiles(variant);
+  checkOnnxPresent(root, variant, encoder, decoder);
+
+  const config = checkConfig(root, readJsonObject(root, 'config.json', true));
+  const genRaw = readJsonObject(root, 'generation_config.json', false);
+  const generationConfig: GenerationConfig = genRaw ?? pickGenerationKeys(config);
+  const decoderStartTokenId = resolveDecoderStart(root, config, generationConfig);
+
+  const tokenizerJson = readJsonObject(root, 'tokenizer.json', true);
+  if (typeof tokenizerJson.model !== 'object' || tokenizerJson.model === null) {
+    throw new ModelError('invalid-file', `${path.join(root, 'tokenizer.json')} has no "model" section, so it is not a Hugging Face tokenizers file; re-save the tokenizer with a fast tokenizer (tokenizer.save_pretrained).`);
+  }
+  const tokenizerConfig = readJsonObject(root, 'tokenizer_config.json', true);
+  const qualsRaw = readJsonObject(root, 'quals.json', false);
+  const qualsJson = qualsRaw ? checkQualsJson(path.join(root, 'quals.json'), qualsRaw) : null;
+
+  const encoderPath = path.join(root, encoder);
+  const decoderPath = path.join(root, decoder);
+  sniffOnnx(root, encoder);
+  sniffOnnx(root, decoder);
+  return { dir: root, variant, encoderPath, decoderPath, config, generationConfig, decoderStartTokenId, tokenizerJson, tokenizerConfig, qualsJson };
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Names the variants that are present when the requested one is not, so the fix is obvious. */
+function checkOnnxPresent(root: string, variant: ModelVariant, encoder: string, decoder: string): void {
+  const missing = [encoder, decoder].find((f) => !isFile(path.join(root, f)));
+  if (!missing) return;
+  const present = MODEL_VARIANTS.filter((v) => {
+    const f = onnxFiles(v);
+    return isFile(path.join(root, f.encoder)) && isFile(path.join(root, f.decoder));
+  });
+  if (present.length > 0) {
+    throw new ModelError('missing-file', `Model folder ${root} has no ${missing} (variant ${variant}); it has the ${present.join(', ')} variant${present.length > 1 ? 's' : ''}, so set the variant to ${present.length > 1 ? 'one of those' : 'that'} or export the ${variant} files.`);
+  }
+  if (missing === decoder && isFile(path.join(root, 'onnx', `decoder_model${suffix(variant)}.onnx`))) {
+    throw new ModelError('missing-file', `Model folder ${root} has onnx/decoder_model${suffix(variant)}.onnx but no ${decoder}; ${EXPORT_HINT}.`);
+  }
+  throw new ModelError('missing-file', `Model folder ${root} has no ${missing}; ${EXPORT_HINT}.`);
+}
+
+/** Keeps a parser's message on one short line. */
+function oneLine(message: string): string {
+  const flat = message.replace(/\s+/g, ' ').trim();
+  return flat.length > 160 ? `${flat.slice(0, 157)}...` : flat;
+}
+
+/** V8 reports a character offset; people look for a line and column. */
+function jsonErrorText(err: Error, text: string): string {
+  const m = /at position (\d+)/.exec(err.message);
+  if (!m) return oneLine(err.message);
+  const before = text.replace(/^\uFEFF/, '').slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${oneLine(err.message.replace(/ at position \d+.*$/s, ''))} at line ${line}, column ${column}`;
+}
+
+function readJsonObject(root: string, file: string, required: true): Record<string, unknown>;
+function readJsonObject(root: string, file: string, required: false): Record<string, unknown> | null;
+function readJsonObject(root: string, file: string, required: boolean): Record<string, unknown> | null {
+  const p = path.join(root, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(p, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      if (!required) return null;
+      throw new ModelError('missing-file', `Model folder ${root} has no ${file}; copy it from the original model or re-export the folder with optimum-cli (it writes ${file}).`);
+    }
+    throw new ModelError('invalid-file', `Cannot read ${p} (${code ?? String(err)}); check the file's permissions.`, { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new ModelError('invalid-file', `${p} is not valid JSON (${jsonErrorText(err as Error, text)}); fix the file or re-export the model.`, { cause: err });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ModelError('invalid-file', `${p} must hold a JSON object, not ${Array.isArray(value) ? 'an array' : typeof value}; fix the file or re-export the model.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const isTokenId = (v: unknown, vocab: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < vocab;
+
+function checkConfig(root: string, raw: Record<string, unknown>): ModelConfig {
+  const p = path.join(root, 'config.json');
+  const type = typeof raw.model_type === 'string' ? raw.model_type : undefined;
+  const encDec = raw.is_encoder_decoder === true || (raw.is_encoder_decoder !== false && type !== undefined && ENCODER_DECODER_TYPES.has(type));
+  if (!encDec) {
+    throw new ModelError('format', `${p} describes a ${type ?? 'model of unknown type'} that is not an encoder-decoder; QUALS needs a seq2seq question-and-answer generation model such as BART or T5.`);
+  }
+  if (!Number.isInteger(raw.vocab_size) || (raw.vocab_size as number) < 1) {
+    throw new ModelError('invalid-file', `${p} has no valid vocab_size (got ${JSON.stringify(raw.vocab_size) ?? 'nothing'}); use the config.json that came with the exported model.`);
+  }
+  if (raw.eos_token_id !== undefined) {
+    const ids = Array.isArray(raw.eos_token_id) ? raw.eos_token_id : [raw.eos_token_id];
+    if (ids.length === 0 || !ids.every((id) => isTokenId(id, raw.vocab_size as number))) {
+      throw new ModelError('invalid-file', `${p} has an invalid eos_token_id (${JSON.stringify(raw.eos_token_id)}); it must be a token id below vocab_size or a list of them.`);
+    }
+  }
+  return raw as ModelConfig;
+}
+
+function pickGenerationKeys(config: ModelConfig): GenerationConfig {
+  const out: GenerationConfig = {};
+  for (const key of GENERATION_KEYS) if (config[key] !== undefined) out[key] = config[key];
+  return out;
+}
+
+function resolveDecoderStart(root: string, config: ModelConfig, gen: GenerationConfig): number {
+  const candidates: [file: string, key: string, id: unknown][] = [
+    ['generation_config.json', 'decoder_start_token_id', gen.decoder_start_token_id],
+    ['config.json', 'decoder_start_token_id', config.decoder_start_token_id],
+  ];
+  if (config.model_type !== undefined && PAD_STARTS_DECODER.has(config.model_type)) candidates.push(['config.json', 'pad_token_id', config.pad_token_id]);
+  for (const [file, key, id] of candidates) {
+    if (id === undefined || id === null) continue;
+    if (!isTokenId(id, config.vocab_size)) {
+      throw new ModelError('invalid-file', `${key} in ${path.join(root, file)} is ${JSON.stringify(id)}, not a token id below vocab_size ${config.vocab_size}; fix the file or re-export the model.`);
+    }
+    return id;
+  }
+  throw new ModelError('invalid-file', `${path.join(root, 'config.json')} has no decoder_start_token_id (nor does generation_config.json); add it (for BART it is 2, the </s> token) or re-export the model.`);
+}
+
+function checkQualsJson(p: string, raw: Record<string, unknown>): QualsJson {
+  for (const key of Object.keys(raw)) {
+    if (key !== 'format' && key !== 'options' && !key.startsWith('$')) {
+      throw new ModelError('invalid-file', `${p} has an unknown key "${key}"; it may only hold "format" and "options".`);
+    }
+  }
+  const out: QualsJson = { options: {} };
+  if (raw.format !== undefined) {
+    if (typeof raw.format !== 'string' || !(MODEL_FORMATS as readonly string[]).includes(raw.format)) {
+      throw new ModelError('format', `${p} names the unknown model format ${JSON.stringify(raw.format)}; use "qagen" (BART QAGen) or "lmqg" (lmqg/*-qag T5/BART).`);
+    }
+    out.format = raw.format as ModelFormatName;
+  }
+  if (raw.options === undefined) return out;
+  if (typeof raw.options !== 'object' || raw.options === null || Array.isArray(raw.options)) {
+    throw new ModelError('invalid-file', `${p}: "options" must be a JSON object of scoring options.`);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw.options)) {
+    if (!(OPTION_KEYS as string[]).includes(key)) {
+      throw new ModelError('invalid-file', `${p} sets the unknown option "${key}"; known options: ${OPTION_KEYS.join(', ')}.`);
+    }
+    const expected = typeof DEFAULT_OPTIONS[key as keyof QualsOptions];
+    const ok = expected === 'number' ? typeof value === 'number' && Number.isFinite(value) : typeof value === expected;
+    if (!ok) {
+      throw new ModelError('invalid-file', `${p} sets option "${key}" to ${JSON.stringify(value)}; it must be a ${expected}.`);
+    }
+    if (key === 'mode' && value !== 'paper' && value !== 'reference') {
+      throw new ModelError('invalid-file', `${p} sets option "mode" to ${JSON.stringify(value)}; it must be "paper" or "reference".`);
+    }
+    options[key] = value;
+  }
+  out.options = options as Partial<QualsOptions>;
+  return out;
+}
+
+/**
+ * An ONNX ModelProto starts with field 1 (ir_version, a varint): byte 0x08, then a small version.
+ * Sniffing catches the usual accidents (empty files, Git LFS pointers, HTML error pages) early,
+ * with a message that says which file is wrong, instead of an opaque ONNX Runtime parse error.
+ */
+function sniffOnnx(root: string, file: string): void {
+  const p = path.join(root, file);
+  const head = Buffer.alloc(64);
+  let n: number;
+  try {
+    const fd = fs.openSync(p, 'r');
+    try {
+      n = fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw new ModelError('invalid-file', `Cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? String(err)}); check the file's permissions.`, { cause: err });
+  }
+  if (n === 0) throw new ModelError('invalid-file', `${p} is empty; the export or download was interrupted, so export or download the model again.`);
+  const text = head.subarray(0, n).toString('latin1');
+  if (text.startsWith('version https://git-lfs')) {
+    throw new ModelError('invalid-file', `${p} is a Git LFS pointer, not the model weights; run \`git lfs pull\` in the model folder or download it with \`huggingface-cli download\`.`);
+  }
+  if (head[0] !== 0x08 || n < 2 || head[1]! < 1 || head[1]! > 0x7f) {
+    throw new ModelError('invalid-file', `${p} is not an ONNX model (it does not start with an ONNX header); export the model again with optimum-cli.`);
+  }
+}

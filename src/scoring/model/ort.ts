@@ -1,0 +1,273 @@
+/**
+ * The one module that talks to ONNX Runtime: sessions, tensors, execution providers and the small
+ * helper graphs (log-softmax + top-k, log-softmax + gather) that keep vocabulary-sized loops out
+ * of JavaScript. Everything else in the engine calls these functions.
+ */
+import * as ort from 'onnxruntime-node';
+import { ModelError } from '../errors';
+import type { Device } from '../engine-api';
+import { DataType, Graph, modelProto } from './onnx-writer';
+
+export type Tensor = ort.Tensor;
+export type Feeds = Record<string, Tensor>;
+
+export function int64Tensor(values: ArrayLike<number>, dims: number[]): Tensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+  return new ort.Tensor('int64', data, dims);
+}
+
+export function float32Tensor(data: Float32Array, dims: number[]): Tensor {
+  return new ort.Tensor('float32', data, dims);
+}
+
+export function boolTensor(value: boolean): Tensor {
+  return new ort.Tensor('bool', [value], [1]);
+}
+
+export function floatData(t: Tensor): Float32Array {
+  return t.data as Float32Array;
+}
+
+export function int64Data(t: Tensor): BigInt64Array {
+  return t.data as BigInt64Array;
+}
+
+/** Rows of a [B, ...] tensor: a new tensor whose row i is row idx[i] of t. */
+export function gatherRows(t: Tensor, idx: ArrayLike<number>): Tensor {
+  const [, ...rest] = t.dims;
+  const row = rest.reduce((a, b) => a * b, 1);
+  const src = t.data as Float32Array | BigInt64Array;
+  const out = new (src.constructor as Float32ArrayConstructor)(idx.length * row) as unknown as Float32Array | BigInt64Array;
+  for (let i = 0; i < idx.length; i++) {
+    const s = idx[i]! * row;
+    (out as Float32Array).set((src as Float32Array).subarray(s, s + row), i * row);
+  }
+  return new ort.Tensor(t.type as 'float32', out as Float32Array, [idx.length, ...rest]);
+}
+
+/** A [1, ...] tensor repeated into [times, ...]. */
+export function tileRow(t: Tensor, times: number): Tensor {
+  if (t.dims[0] !== 1) throw new Error(`tileRow expects batch 1, got ${t.dims[0]}`);
+  return gatherRows(t, new Array<number>(times).fill(0));
+}
+
+/** An empty past-KV tensor [B, heads, 0, headDim]. */
+export function emptyKv(batch: number, heads: number, headDim: number): Tensor {
+  return new ort.Tensor('float32', new Float32Array(0), [batch, heads, 0, headDim]);
+}
+
+const PROVIDER_BY_DEVICE: Record<Exclude<Device, 'auto'>, string> = {
+  cpu: 'cpu',
+  cuda: 'cuda',
+  dml: 'dml',
+  coreml: 'coreml',
+};
+
+/** The GPU provider `auto` tries first on this platform, if any. */
+function preferredGpuProvider(): string | null {
+  if (process.platform === 'linux') return 'cuda';
+  if (process.platform === 'win32') return 'dml';
+  if (process.platform === 'darwin') return 'coreml';
+  return null;
+}
+
+export interface SessionPair {
+  encoder: ort.InferenceSession;
+  decoder: ort.InferenceSession;
+  /** The execution provider the sessions run on. */
+  provider: string;
+}
+
+export interface SessionConfig {
+  device: Device;
+  threads?: number;
+  log?: (line: string) => void;
+}
+
+function sessionOptions(provider: string, threads: number | undefined): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = {
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider],
+    graphOptimizationLevel: 'all',
+  };
+  if (threads) o.intraOpNumThreads = threads;
+  return o;
+}
+
+async function createPair(encoderPath: string, decoderPath: string, provider: string, threads: number | undefined): Promise<SessionPair> {
+  const so = sessionOptions(provider, threads);
+  const encoder = await ort.InferenceSession.create(encoderPath, so);
+  try {
+    const decoder = await ort.InferenceSession.create(decoderPath, so);
+    return { encoder, decoder, provider };
+  } catch (e) {
+    await encoder.release();
+    throw e;
+  }
+}
+
+function shortReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * Creates the encoder and decoder sessions on the requested device. `auto` tries the platform's
+ * GPU provider and falls back to CPU, logging why (the CUDA provider throws when its libraries are
+ * missing instead of falling back by itself). An explicit GPU device that fails is an error.
+ */
+export async function createSessions(encoderPath: string, decoderPath: string, config: SessionConfig): Promise<SessionPair> {
+  const log = config.log ?? (() => {});
+  if (config.device === 'auto') {
+    const gpu = preferredGpuProvider();
+    if (gpu) {
+      try {
+        return await createPair(encoderPath, decoderPath, gpu, config.threads);
+      } catch (e) {
+        log(`GPU provider '${gpu}' unavailable, using CPU: ${shortReason(e)}`);
+      }
+    }
+    return createCpu(encoderPath, decoderPath, config.threads);
+  }
+  const provider = PROVIDER_BY_DEVICE[config.device];
+  if (!provider) throw new ModelError('provider', `Unknown device "${String(config.device)}": use auto, cpu, cuda, dml or coreml.`);
+  if (provider === 'cpu') return createCpu(encoderPath, decoderPath, config.threads);
+  try {
+    return await createPair(encoderPath, decoderPath, provider, config.threads);
+  } catch (e) {
+    const hint =
+      provider === 'cuda'
+        ? ' Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 and make CUDA 12 + cuDNN 9 libraries loadable, or use device "auto" or "cpu".'
+        : ' Use device "auto" or "cpu".';
+    throw new ModelError('provider', `The ${provider} execution provider could not start: ${shortReason(e)}.${hint}`, { cause: e });
+  }
+}
+
+async function createCpu(encoderPath: string, decoderPath: string, threads: number | undefined): Promise<SessionPair> {
+  try {
+    return await createPair(encoderPath, decoderPath, 'cpu', threads);
+  } catch (e) {
+    throw new ModelError('invalid-file', `ONNX Runtime cannot load the model: ${shortReason(e)}`, { cause: e });
+  }
+}
+
+/** Runs a session, turning ONNX Runtime failures into a ModelError with the session's role in it. */
+export async function run(session: ort.InferenceSession, feeds: Feeds, role: string): Promise<Record<string, Tensor>> {
+  try {
+    return await session.run(feeds);
+  } catch (e) {
+    throw new ModelError('runtime', `ONNX Runtime failed in the ${role}: ${shortReason(e)}`, { cause: e });
+  }
+}
+
+export interface InputMeta {
+  name: string;
+  /** Dimensions; symbolic ones as strings. */
+  shape: (number | string)[];
+}
+
+export function inputMetadata(session: ort.InferenceSession): InputMeta[] {
+  const meta = (session as unknown as { inputMetadata?: { name: string; shape?: (number | string)[] }[] }).inputMetadata ?? [];
+  return meta.map((m) => ({ name: m.name, shape: m.shape ?? [] }));
+}
+
+export function outputNames(session: ort.InferenceSession): readonly string[] {
+  return session.outputNames;
+}
+
+export function inputNames(session: ort.InferenceSession): readonly string[] {
+  return session.inputNames;
+}
+
+export async function release(session: ort.InferenceSession): Promise<void> {
+  await session.release();
+}
+
+export interface TopKResult {
+  rows: number;
+  /** [rows, k] log-probabilities, best first. */
+  logp: Float32Array;
+  /** [rows, k] token ids. */
+  ids: Int32Array;
+  /** [rows, extra] log-probabilities of the requested extra ids (e.g. EOS). */
+  extraLogp: Float32Array;
+  k: number;
+}
+
+/**
+ * Helper graphs that run inside ONNX Runtime: log-softmax over the vocabulary followed by top-k
+ * (for beam search) or by a gather of given token ids (for teacher forcing). At a 50k vocabulary
+ * this is 15-40x faster than the same loops in JavaScript.
+ */
+export class LogProbHelpers {
+  private constructor(
+    private readonly topkSession: ort.InferenceSession,
+    private readonly gatherSession: ort.InferenceSession,
+  ) {}
+
+  static async create(threads?: number): Promise<LogProbHelpers> {
+    const so = sessionOptions('cpu', threads);
+    const topk = await ort.InferenceSession.create(topkGraph(), so);
+    const gather = await ort.InferenceSession.create(gatherGraph(), so);
+    return new LogProbHelpers(topk, gather);
+  }
+
+  /** Top-k log-probabilities of each row of logits (rows of V floats, any leading shape flattened). */
+  async topK(logits: Float32Array, V: number, k: number, extraIds: number[]): Promise<TopKResult> {
+    const rows = logits.length / V;
+    const kk = Math.min(k, V);
+    const flat = new ort.Tensor('float32', logits, [rows, V]);
+    const out = await run(
+      this.topkSession,
+      { logits: flat, k: int64Tensor([kk], [1]), extra_ids: int64Tensor(extraIds, [extraIds.length]) },
+      'top-k helper',
+    );
+    const idx = out.top_ids!.data as BigInt64Array;
+    const ids = new Int32Array(idx.length);
+    for (let i = 0; i < idx.length; i++) ids[i] = Number(idx[i]);
+    return { rows, logp: out.top_logp!.data as Float32Array, ids, extraLogp: out.extra_logp!.data as Float32Array, k: kk };
+  }
+
+  /** log p of target ids: logits [B, T, V], ids [B, T] -> [B, T]. */
+  async gather(logits: Tensor, ids: number[], B: number, T: number): Promise<Float32Array> {
+    const out = await run(this.gatherSession, { logits, ids: int64Tensor(ids, [B, T, 1]) }, 'log-prob helper');
+    return out.logp!.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.topkSession.release();
+    await this.gatherSession.release();
+  }
+}
+
+function topkGraph(): Uint8Array {
+  const g = new Graph('quals_topk');
+  g.input('logits', DataType.FLOAT, ['rows', 'vocab']);
+  g.input('k', DataType.INT64, [1]);
+  g.input('extra_ids', DataType.INT64, ['extra']);
+  const lp = g.op('LogSoftmax', ['logits'], { axis: -1 });
+  g.opMulti('TopK', [lp, 'k'], { axis: -1, largest: 1, sorted: 1 }, ['top_logp', 'top_ids']);
+  g.op('Gather', [lp, 'extra_ids'], { axis: 1 }, 'extra_logp');
+  g.output('top_logp', DataType.FLOAT, ['rows', 'k']);
+  g.output('top_ids', DataType.INT64, ['rows', 'k']);
+  g.output('extra_logp', DataType.FLOAT, ['rows', 'extra']);
+  return modelProto(g, { opset: 14 });
+}
+
+function gatherGraph(): Uint8Array {
+  const g = new Graph('quals_gather');
+  g.input('logits', DataType.FLOAT, ['B', 'T', 'V']);
+  g.input('ids', DataType.INT64, ['B', 'T', 1]);
+  const lp = g.op('LogSoftmax', ['logits'], { axis: -1 });
+  const picked = g.op('GatherElements', [lp, 'ids'], { axis: 2 });
+  g.op('Squeeze', [picked, g.i64([1], [2])], {}, 'logp');
+  g.output('logp', DataType.FLOAT, ['B', 'T']);
+  return modelProto(g, { opset: 14 });
+}
+
+/** Versions for reports: ONNX Runtime's own and the providers the installed build offers. */
+export function runtimeInfo(): { version: string; providers: string[] } {
+  const versions = (ort.env as unknown as { versions?: Record<string, string> }).versions ?? {};
+  const backends = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] }).listSupportedBackends?.() ?? [];
+  return { version: versions.node ?? versions.common ?? 'unknown', providers: backends.map((b) => `${b.name}${b.bundled ? '' : ' (needs install)'}`) };
+}

@@ -1,0 +1,213 @@
+/**
+ * Encoder-decoder inference on an Optimum-layout model: encoding, incremental decoding with a
+ * KV cache, and batched teacher forcing. Cross-attention keys/values are computed once per
+ * conditioning text (one decoder call at batch 1) and shared by every row that conditions on it,
+ * instead of being recomputed per beam or per target.
+ */
+import {
+  type Feeds,
+  type LogProbHelpers,
+  type SessionPair,
+  type Tensor,
+  boolTensor,
+  emptyKv,
+  gatherRows,
+  inputMetadata,
+  inputNames,
+  int64Tensor,
+  run,
+  tileRow,
+} from './ort';
+import { ModelError } from '../errors';
+
+/** The encoder's output for one text, plus its cross-attention cache (batch 1). */
+export interface EncodedText {
+  hidden: Tensor; // [1, S, D]
+  mask: Tensor; // [1, S]
+  length: number;
+  /** present.N.encoder.{key,value} keyed by past_key_values.N.encoder.{key,value}, [1, H, S, hd]. */
+  crossKv: Map<string, Tensor>;
+  /** Logits of the first decoding step after the start token, [1, 1, V]. */
+  firstLogits: Tensor;
+  /** Self-attention cache after the start token, [1, H, 1, hd]. */
+  firstSelfKv: Map<string, Tensor>;
+}
+
+/** Decoder state for a batch of rows that all condition on the same text. */
+export interface DecoderState {
+  rows: number;
+  /** Tokens already in the self-attention cache. */
+  length: number;
+  selfKv: Map<string, Tensor>;
+  /** Cross-attention cache, hidden states and mask tiled to `rows`. */
+  crossKv: Map<string, Tensor>;
+  hidden: Tensor;
+  mask: Tensor;
+}
+
+export interface Seq2SeqShape {
+  heads: number;
+  headDim: number;
+  vocabSize: number;
+  selfKvNames: string[];
+  crossKvNames: string[];
+}
+
+export class Seq2Seq {
+  readonly shape: Seq2SeqShape;
+
+  constructor(
+    private readonly sessions: SessionPair,
+    readonly helpers: LogProbHelpers,
+    readonly decoderStartId: number,
+    readonly padId: number,
+    config: Record<string, unknown>,
+  ) {
+    this.shape = describeDecoder(sessions, config);
+  }
+
+  /** Vocabulary width of a logits tensor [.., .., V] (may exceed the tokenizer's vocabulary, as in T5). */
+  vocabOf(logits: Tensor): number {
+    return logits.dims[logits.dims.length - 1]!;
+  }
+
+  get provider(): string {
+    return this.sessions.provider;
+  }
+
+  /** Runs the encoder on one text and prepares the cross-attention cache. */
+  async encode(ids: readonly number[]): Promise<EncodedText> {
+    const S = ids.length;
+    const inputIds = int64Tensor(ids, [1, S]);
+    const mask = int64Tensor(new Array<number>(S).fill(1), [1, S]);
+    const enc = await run(this.sessions.encoder, { input_ids: inputIds, attention_mask: mask }, 'encoder');
+    const hidden = enc.last_hidden_state;
+    if (!hidden) throw new ModelError('invalid-file', 'The encoder has no last_hidden_state output.');
+    const feeds: Feeds = {
+      encoder_attention_mask: mask,
+      input_ids: int64Tensor([this.decoderStartId], [1, 1]),
+      encoder_hidden_states: hidden,
+      use_cache_branch: boolTensor(false),
+    };
+    for (const name of [...this.shape.selfKvNames, ...this.shape.crossKvNames]) feeds[name] = emptyKv(1, this.shape.heads, this.shape.headDim);
+    const out = await run(this.sessions.decoder, feeds, 'decoder');
+    const crossKv = new Map<string, Tensor>();
+    for (const name of this.shape.crossKvNames) crossKv.set(name, presentOf(out, name));
+    const firstSelfKv = new Map<string, Tensor>();
+    for (const name of this.shape.selfKvNames) firstSelfKv.set(name, presentOf(out, name));
+    return { hidden, mask, length: S, crossKv, firstLogits: out.logits!, firstSelfKv };
+  }
+
+  /** A state of `rows` identical rows positioned after the start token. */
+  startState(enc: EncodedText, rows: number): DecoderState {
+    const zeros = new Array<number>(rows).fill(0);
+    const selfKv = new Map<string, Tensor>();
+    for (const [name, t] of enc.firstSelfKv) selfKv.set(name, gatherRows(t, zeros));
+    return { rows, length: 1, selfKv, ...this.tiledContext(enc, rows) };
+  }
+
+  /** A state of `rows` rows with an empty self-attention cache (the start token not yet fed). */
+  emptyState(enc: EncodedText, rows: number): DecoderState {
+    const selfKv = new Map<string, Tensor>();
+    for (const name of this.shape.selfKvNames) selfKv.set(name, emptyKv(rows, this.shape.heads, this.shape.headDim));
+    return { rows, length: 0, selfKv, ...this.tiledContext(enc, rows) };
+  }
+
+  private tiledContext(enc: EncodedText, rows: number): Pick<DecoderState, 'crossKv' | 'hidden' | 'mask'> {
+    const crossKv = new Map<string, Tensor>();
+    for (const [name, t] of enc.crossKv) crossKv.set(name, rows === 1 ? t : tileRow(t, rows));
+    return {
+      crossKv,
+      hidden: rows === 1 ? enc.hidden : tileRow(enc.hidden, rows),
+      mask: rows === 1 ? enc.mask : tileRow(enc.mask, rows),
+    };
+  }
+
+  /**
+   * Feeds `tokens` ([rows, T], row-major) through the cached decoder. Returns logits [rows, T, V]
+   * and the state extended by T tokens.
+   */
+  async step(state: DecoderState, tokens: readonly number[], T = 1): Promise<{ logits: Tensor; state: DecoderState }> {
+    if (tokens.length !== state.rows * T) throw new Error(`step: ${tokens.length} tokens for ${state.rows} rows x ${T}`);
+    const feeds: Feeds = {
+      encoder_attention_mask: state.mask,
+      input_ids: int64Tensor(tokens, [state.rows, T]),
+      encoder_hidden_states: state.hidden,
+      use_cache_branch: boolTensor(true),
+    };
+    for (const [name, t] of state.selfKv) feeds[name] = t;
+    for (const [name, t] of state.crossKv) feeds[name] = t;
+    const out = await run(this.sessions.decoder, feeds, 'decoder');
+    const selfKv = new Map<string, Tensor>();
+    for (const name of this.shape.selfKvNames) selfKv.set(name, presentOf(out, name));
+    return { logits: out.logits!, state: { ...state, length: state.length + T, selfKv } };
+  }
+
+  /** Keeps rows `idx` of the self-attention cache (beam reordering); the shared context is unchanged. */
+  reorder(state: DecoderState, idx: readonly number[]): DecoderState {
+    if (idx.length !== state.rows) throw new Error('reorder must keep the row count');
+    const selfKv = new Map<string, Tensor>();
+    for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, idx));
+    return { ...state, selfKv };
+  }
+
+  /**
+   * log p(target_t | target_<t, text) for every target, in chunks of rows so that the logits held
+   * at once stay under maxLogitsFloats. Right padding is safe: attention is causal.
+   */
+  async teacherForce(enc: EncodedText, targets: readonly (readonly number[])[], maxLogitsFloats: number): Promise<number[][]> {
+    const results: number[][] = [];
+    const V = this.shape.vocabSize;
+    let i = 0;
+    while (i < targets.length) {
+      const T = Math.max(...targets.slice(i).map((t) => t.length));
+      const rows = Math.max(1, Math.min(targets.length - i, Math.floor(maxLogitsFloats / Math.max(1, T * V))));
+      const chunk = targets.slice(i, i + rows);
+      const Tc = Math.max(...chunk.map((t) => t.length));
+      const input: number[] = [];
+      const gold: number[] = [];
+      for (const t of chunk) {
+        const padded = [...t, ...new Array<number>(Tc - t.length).fill(this.padId)];
+        input.push(this.decoderStartId, ...padded.slice(0, Tc - 1));
+        gold.push(...padded);
+      }
+      const { logits } = await this.step(this.emptyState(enc, chunk.length), input, Tc);
+      const lp = await this.helpers.gather(logits, gold, chunk.length, Tc);
+      chunk.forEach((t, r) => results.push(Array.from(lp.subarray(r * Tc, r * Tc + t.length))));
+      i += chunk.length;
+    }
+    return results;
+  }
+}
+
+function presentOf(out: Record<string, Tensor>, pastName: string): Tensor {
+  const t = out[pastName.replace('past_key_values.', 'present.')];
+  if (!t) throw new ModelError('invalid-file', `The decoder has no output for ${pastName} (expected present.* outputs of a merged decoder).`);
+  return t;
+}
+
+function describeDecoder(sessions: SessionPair, config: Record<string, unknown>): Seq2SeqShape {
+  const names = inputNames(sessions.decoder);
+  const required = ['encoder_attention_mask', 'input_ids', 'encoder_hidden_states', 'use_cache_branch'];
+  const missing = required.filter((n) => !names.includes(n));
+  if (missing.length) {
+    throw new ModelError(
+      'invalid-file',
+      `onnx/decoder_model_merged.onnx lacks the inputs ${missing.join(', ')}: export it with \`optimum-cli export onnx --task text2text-generation-with-past\`.`,
+    );
+  }
+  const past = names.filter((n) => n.startsWith('past_key_values.'));
+  const selfKvNames = past.filter((n) => n.includes('.decoder.'));
+  const crossKvNames = past.filter((n) => n.includes('.encoder.'));
+  if (selfKvNames.length === 0 || crossKvNames.length === 0) {
+    throw new ModelError('invalid-file', 'onnx/decoder_model_merged.onnx has no past_key_values inputs: export it with past (text2text-generation-with-past).');
+  }
+  const meta = inputMetadata(sessions.decoder).find((m) => m.name === selfKvNames[0]);
+  const num = (k: string) => (typeof config[k] === 'number' ? (config[k] as number) : undefined);
+  const heads = typeof meta?.shape[1] === 'number' ? meta.shape[1] : (num('decoder_attention_heads') ?? num('num_heads'));
+  const dModel = num('d_model');
+  const headDim = typeof meta?.shape[3] === 'number' ? meta.shape[3] : (num('d_kv') ?? (heads && dModel ? dModel / heads : undefined));
+  const vocabSize = num('vocab_size');
+  if (!heads || !headDim || !vocabSize) throw new ModelError('invalid-file', 'config.json lacks the attention heads, head size or vocab_size the decoder needs.');
+  return { heads, headDim, vocabSize, selfKvNames, crossKvNames };
+}

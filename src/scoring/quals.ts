@@ -1,0 +1,215 @@
+/**
+ * QUALS (Nan et al., ACL 2021) on a loaded QA-generation model:
+ * 1. generate QA pairs from the summary by diverse beam search;
+ * 2. keep well-formed pairs whose answer occurs in the summary, select up to maxPairs round-robin;
+ * 3. LL_D / LL_S = mean teacher-forced log-probability of each pair given the source / the summary;
+ * 4. QUALS = mean over pairs of LL_D - LL_S.
+ * Each pair also records per-token evidence and what the model answers from the source.
+ */
+import { performance } from 'node:perf_hooks';
+import { InputError, ModelError, throwIfAborted } from './errors';
+import type { Hypothesis } from './model/beam-search';
+import type { QaSplit } from './model/formats';
+import { beamSearch, greedyContinuations } from './model/generate';
+import type { LoadedModel } from './model/loader';
+import type { QualsOptions } from './options';
+import { type QaPairResult, type QualsResult, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
+import { selectRoundRobin } from './selection';
+import { LineIndex, findAnswerSpans, locateAnswer } from './spans';
+
+/** Texts longer than this are refused before tokenisation (the model would truncate them anyway). */
+export const MAX_TEXT_CHARS = 2_000_000;
+
+export function checkText(text: string, role: 'source' | 'summary'): void {
+  if (typeof text !== 'string' || text.trim().length === 0) throw new InputError('empty', `The ${role} is empty: there is nothing to check.`);
+  if (text.includes('\u0000')) throw new InputError('binary', `The ${role} looks like binary data (it contains NUL characters), not text.`);
+  if (text.length > MAX_TEXT_CHARS) {
+    throw new InputError('too-large', `The ${role} has ${text.length.toLocaleString('en')} characters; the limit is ${MAX_TEXT_CHARS.toLocaleString('en')}.`);
+  }
+}
+
+interface Selected {
+  split: QaSplit;
+  hypothesis: Hypothesis;
+  spans: ReturnType<typeof findAnswerSpans>;
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export async function scoreQuals(
+  model: LoadedModel,
+  modelName: string,
+  source: string,
+  summary: string,
+  options: QualsOptions,
+  signal?: AbortSignal,
+): Promise<QualsResult> {
+  checkText(source, 'source');
+  checkText(summary, 'summary');
+  const { format, seq2seq, tokenizer } = model;
+  const t0 = performance.now();
+
+  const summaryInput = format.encodeInput(summary);
+  const sourceInput = format.encodeInput(source);
+  const summaryEnc = await seq2seq.encode(summaryInput.ids);
+  throwIfAborted(signal);
+  const sourceEnc = await seq2seq.encode(sourceInput.ids);
+  const t1 = performance.now();
+
+  const hypotheses = await beamSearch(
+    seq2seq,
+    summaryEnc,
+    {
+      numBeams: options.numBeams,
+      numBeamGroups: options.numBeamGroups,
+      diversityStrength: options.diversityStrength,
+      minLength: options.minLength,
+      maxLength: options.maxLength,
+      lengthPenalty: options.lengthPenalty,
+      eosId: format.eosId,
+      padId: format.padId,
+    },
+    signal,
+  );
+  const t2 = performance.now();
+
+  const summaryIndex = new LineIndex(summary);
+  let wellFormed = 0;
+  const candidates: { question: string; answer: string; sumScore: number; payload: Selected }[] = [];
+  for (const h of hypotheses) {
+    const splits = format.split(h.tokens);
+    if (!splits) continue;
+    wellFormed++;
+    for (const split of splits) {
+      if (!split.answer || !split.question) continue;
+      const spans = findAnswerSpans(summary, split.answer, summaryIndex);
+      if (spans.length === 0) continue;
+      candidates.push({ question: split.question, answer: split.answer, sumScore: h.sumLogp, payload: { split, hypothesis: h, spans } });
+    }
+  }
+  if (hypotheses.length > 0 && wellFormed === 0) {
+    throw new ModelError(
+      'format',
+      `None of the ${hypotheses.length} generated sequences has the "${format.name}" shape (question, separator, answer): the model format is probably wrong for this model.`,
+    );
+  }
+  const selected = selectRoundRobin(candidates, options.maxPairs, options.mode === 'reference').map((c) => c.payload);
+
+  const base = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    mode: options.mode,
+    model: { name: modelName, format: format.name, device: seq2seq.provider },
+    source: {
+      tokensKept: sourceInput.tokensKept,
+      tokensTotal: sourceInput.tokensTotal,
+      truncated: sourceInput.truncated,
+      charsKept: sourceInput.charsKept,
+    },
+    summaryTokens: summaryInput.tokensTotal,
+    candidates: { generated: hypotheses.length, wellFormed, answerInSummary: candidates.length, selected: selected.length },
+  } as const;
+
+  if (selected.length === 0) {
+    const t = performance.now();
+    return {
+      ...base,
+      status: 'no-pairs',
+      score: null,
+      message: 'No answerable QA pairs: none of the generated questions has an answer that occurs in the summary.',
+      pairs: [],
+      timings: { encodeMs: t1 - t0, searchMs: t2 - t1, teacherForcingMs: 0, sourceAnswerMs: 0, totalMs: t - t0 },
+    };
+  }
+
+  throwIfAborted(signal);
+  const targets = selected.map((s) => s.split.targetIds);
+  const lpSummary = await seq2seq.teacherForce(summaryEnc, targets, options.maxLogitsFloats);
+  throwIfAborted(signal);
+  const lpSource = await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats);
+  const t3 = performance.now();
+
+  const answers =
+    options.sourceAnswerMaxTokens > 0
+      ? await greedyContinuations(
+          seq2seq,
+          sourceEnc,
+          selected.map((s) => format.answerPrompt(s.split)),
+          format.endsAnswer,
+          options.sourceAnswerMaxTokens,
+          signal,
+        )
+      : null;
+  const t4 = performance.now();
+
+  const sourceIndex = new LineIndex(source);
+  const pairs: QaPairResult[] = selected.map((s, i) => {
+    const llSource = mean(lpSource[i]!);
+    const llSummary = options.mode === 'reference' ? s.hypothesis.score : mean(lpSummary[i]!);
+    let sourceAnswer: QaPairResult['sourceAnswer'] = null;
+    const a = answers?.[i];
+    if (a) {
+      const text = format.answerText(a.ids);
+      sourceAnswer = {
+        text,
+        meanLogp: a.logp.length ? mean(a.logp) : 0,
+        span: text ? locateAnswer(source, text, sourceIndex) : null,
+        agrees: text.trim().toLowerCase() === s.split.answer.trim().toLowerCase(),
+      };
+    }
+    return {
+      id: `q${i + 1}`,
+      question: s.split.question,
+      answer: s.split.answer,
+      llSource,
+      llSummary,
+      score: llSource - llSummary,
+      generationScore: s.hypothesis.score,
+      spans: s.spans,
+      tokens: tokenEvidence(tokenizer, s.split, lpSummary[i]!, lpSource[i]!),
+      sourceAnswer,
+    };
+  });
+  const t5 = performance.now();
+  return {
+    ...base,
+    status: 'ok',
+    score: mean(pairs.map((p) => p.score)),
+    pairs,
+    timings: { encodeMs: t1 - t0, searchMs: t2 - t1, teacherForcingMs: t3 - t2, sourceAnswerMs: t4 - t3, totalMs: t5 - t0 },
+  };
+}
+
+/** Per-token evidence, with offsets relative to the trimmed question / answer strings. */
+function tokenEvidence(tokenizer: LoadedModel['tokenizer'], split: QaSplit, lpSummary: number[], lpSource: number[]): TokenEvidence[] {
+  const out: TokenEvidence[] = [];
+  const place = (ids: number[], visible: string, role: 'question' | 'answer', from: number) => {
+    const { text, pieces } = tokenizer.pieces(ids);
+    const lead = text.length - text.trimStart().length;
+    const shift = text.trimStart().startsWith(visible) ? lead : text.indexOf(visible);
+    pieces.forEach((p, j) => {
+      const start = p.start - shift;
+      const end = p.end - shift;
+      const inside = shift >= 0 && start >= 0 && end <= visible.length;
+      out.push({
+        text: p.text,
+        role,
+        start: inside ? Math.max(0, start) : null,
+        end: inside ? end : null,
+        logpSummary: lpSummary[from + j]!,
+        logpSource: lpSource[from + j]!,
+      });
+    });
+  };
+  const q = split.questionLength;
+  const sep = split.separatorLength;
+  const answerTargetIds = split.targetIds.slice(q + sep, -1);
+  place(split.targetIds.slice(0, q), split.question, 'question', 0);
+  for (let j = 0; j < sep; j++) {
+    const id = split.targetIds[q + j]!;
+    out.push({ text: tokenizer.decode([id]) || (tokenizer.tokenString(id) ?? ''), role: 'separator', start: null, end: null, logpSummary: lpSummary[q + j]!, logpSource: lpSource[q + j]! });
+  }
+  place(answerTargetIds, split.answer, 'answer', q + sep);
+  const last = split.targetIds.length - 1;
+  out.push({ text: '</s>', role: 'eos', start: null, end: null, logpSummary: lpSummary[last]!, logpSource: lpSource[last]! });
+  return out;
+}
