@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError, ModelError, throwIfAborted } from './errors';
 import type { Hypothesis } from './model/beam-search';
 import type { QaSplit } from './model/formats';
+import type { WorkCounters } from './model/seq2seq';
 import { beamSearch, greedyContinuations } from './model/generate';
 import type { LoadedModel } from './model/loader';
 import type { QualsOptions } from './options';
@@ -28,6 +29,10 @@ export function checkText(text: string, role: 'source' | 'summary'): void {
   }
 }
 
+export type Stage = 'encode' | 'search' | 'teacherForcing' | 'sourceAnswer';
+/** Called after each stage with the model's cumulative work counters (benchmarks use it). */
+export type StageProfiler = (stage: Stage, counters: WorkCounters) => void;
+
 interface Selected {
   split: QaSplit;
   hypothesis: Hypothesis;
@@ -43,6 +48,7 @@ export async function scoreQuals(
   summary: string,
   options: QualsOptions,
   signal?: AbortSignal,
+  profile?: StageProfiler,
 ): Promise<QualsResult> {
   checkText(source, 'source');
   checkText(summary, 'summary');
@@ -55,6 +61,8 @@ export async function scoreQuals(
   throwIfAborted(signal);
   const sourceEnc = await seq2seq.encode(sourceInput.ids);
   const t1 = performance.now();
+  const mark = (stage: Stage) => profile?.(stage, { ...seq2seq.counters });
+  mark('encode');
 
   const hypotheses = await beamSearch(
     seq2seq,
@@ -72,6 +80,7 @@ export async function scoreQuals(
     signal,
   );
   const t2 = performance.now();
+  mark('search');
 
   const summaryIndex = new LineIndex(summary);
   let wellFormed = 0;
@@ -127,6 +136,7 @@ export async function scoreQuals(
   throwIfAborted(signal);
   const lpSource = await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats);
   const t3 = performance.now();
+  mark('teacherForcing');
 
   const answers =
     options.sourceAnswerMaxTokens > 0
@@ -140,6 +150,7 @@ export async function scoreQuals(
         )
       : null;
   const t4 = performance.now();
+  mark('sourceAnswer');
 
   const sourceIndex = new LineIndex(source);
   const pairs: QaPairResult[] = selected.map((s, i) => {

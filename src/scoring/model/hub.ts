@@ -12,19 +12,18 @@
  * folder; the checksums catch any interleaving, and the next run resumes cleanly.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished } from 'node:stream/promises';
 import type { DownloadProgress, ModelVariant } from '../engine-api';
 import { CancelledError, ModelError, throwIfAborted } from '../errors';
 import { bodyTotal, contentRange, openFile, TransferError, type HttpContext } from './hub-http';
-import { isHubIdSyntax, modelFileList } from './model-files';
+import { isHubIdSyntax, MODEL_VARIANTS, modelFileList } from './model-files';
 
 export interface HubDownloadOptions {
-  /** Root of the model cache (see defaultCacheDir). */
+  /** Root of the model cache (the loader's default: ~/.cache/quals/models). */
   cacheDir: string;
   /** Default: $HF_ENDPOINT, else https://huggingface.co. */
   hubUrl?: string;
@@ -69,11 +68,6 @@ interface Manifest extends FileSet {
 export const MANIFEST_FILE = '.quals-download.json';
 const PROGRESS_FILE = '.progress.json';
 
-/** `$XDG_CACHE_HOME/quals/models`, else `~/.cache/quals/models`. */
-export function defaultCacheDir(): string {
-  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'quals', 'models');
-}
-
 /** The folder a finished download of `id` at `revision` lives in. */
 export function hubCacheFolder(cacheDir: string, id: string, revision = 'main'): string {
   return path.join(path.resolve(cacheDir), id.replace('/', '--'), revision.replace(/\//g, '--'));
@@ -94,6 +88,7 @@ export async function downloadHubModel(id: string, options: HubDownloadOptions):
   if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..') || revision.includes('\\')) {
     throw new ModelError('not-found', `"${revision}" is not a valid hub revision; use a branch, tag or commit id.`);
   }
+  if (!MODEL_VARIANTS.includes(variant)) throw new ModelError('format', `Unknown model variant "${String(variant)}"; use one of ${MODEL_VARIANTS.join(', ')}.`);
   const hubUrl = (options.hubUrl ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '');
   const folder = hubCacheFolder(options.cacheDir, id, revision);
   const staging = path.join(path.dirname(folder), `.${path.basename(folder)}.incomplete`);
@@ -345,18 +340,31 @@ class Job {
       this.options.onProgress?.({ file, receivedBytes: received, totalBytes: total });
     };
     report(true);
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
+    // Not stream.pipeline: on a dropped connection it destroys the file stream and loses the
+    // bytes still buffered for disk, which a resume would then fetch again.
+    const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
+    let writeError: unknown = null;
+    out.on('error', (err) => (writeError ??= err));
+    let readError: unknown = null;
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
         received += chunk.length;
         report(false);
-        cb(null, chunk);
-      },
-    });
-    try {
-      await pipeline(res, counter, fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' }));
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
     } catch (err) {
+      if (!writeError) readError = err;
+      res.destroy();
+    }
+    out.end();
+    await finished(out).catch((err: unknown) => (writeError ??= err));
+    if (writeError) {
+      const code = (writeError as NodeJS.ErrnoException).code ?? String(writeError);
+      throw new ModelError('download', `Cannot write ${part} (${code}); free some disk space or choose another cache folder.`, { cause: writeError });
+    }
+    if (readError) {
       if (this.options.signal?.aborted) throw new CancelledError();
-      const code = (err as NodeJS.ErrnoException).code;
+      const code = (readError as NodeJS.ErrnoException).code;
       throw new TransferError(`the connection dropped after ${received} bytes${code ? ` (${code})` : ''}`, true, false, code);
     }
     report(true);

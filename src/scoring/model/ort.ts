@@ -271,3 +271,27 @@ export function runtimeInfo(): { version: string; providers: string[] } {
   const backends = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] }).listSupportedBackends?.() ?? [];
   return { version: versions.node ?? versions.common ?? 'unknown', providers: backends.map((b) => `${b.name}${b.bundled ? '' : ' (needs install)'}`) };
 }
+
+/**
+ * ONNX Runtime's sustained float32 MatMul throughput on this machine (GFLOP/s), measured on an
+ * [m, k] x [k, n] product: the yardstick for the benchmark's FLOP floors.
+ */
+export async function measureMatMulGflops({ m = 512, k = 768, n = 3072, reps = 20, threads }: { m?: number; k?: number; n?: number; reps?: number; threads?: number } = {}): Promise<number> {
+  const g = new Graph('matmul_probe');
+  g.input('a', DataType.FLOAT, [m, k]);
+  const w = new Float32Array(k * n);
+  for (let i = 0; i < w.length; i++) w[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+  g.op('MatMul', ['a', g.f32([k, n], w, 'w')], {}, 'y');
+  g.output('y', DataType.FLOAT, [m, n]);
+  const session = await ort.InferenceSession.create(modelProto(g), sessionOptions('cpu', threads));
+  try {
+    const a = new ort.Tensor('float32', Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), [m, k]);
+    for (let i = 0; i < 3; i++) await session.run({ a });
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) await session.run({ a });
+    const seconds = (performance.now() - t0) / 1000;
+    return (2 * m * k * n * reps) / seconds / 1e9;
+  } finally {
+    await session.release();
+  }
+}

@@ -53,8 +53,29 @@ export interface Seq2SeqShape {
   crossKvNames: string[];
 }
 
+/** Work done so far, for benchmarks: token positions through each network and attention sizes. */
+export interface WorkCounters {
+  encoderTokens: number;
+  /** Sum over encoder calls of S^2 (self-attention score entries per head). */
+  encoderAttention: number;
+  /** Tokens whose cross-attention keys/values were projected. */
+  crossKvTokens: number;
+  /** Decoder token positions (rows x new tokens), each through every layer and the LM head. */
+  decoderTokens: number;
+  /** Sum of rows x new tokens x (past + new) self-attention entries. */
+  decoderSelfAttention: number;
+  /** Sum of rows x new tokens x encoder length cross-attention entries. */
+  decoderCrossAttention: number;
+  decoderCalls: number;
+}
+
+export function emptyCounters(): WorkCounters {
+  return { encoderTokens: 0, encoderAttention: 0, crossKvTokens: 0, decoderTokens: 0, decoderSelfAttention: 0, decoderCrossAttention: 0, decoderCalls: 0 };
+}
+
 export class Seq2Seq {
   readonly shape: Seq2SeqShape;
+  readonly counters: WorkCounters = emptyCounters();
 
   constructor(
     private readonly sessions: SessionPair,
@@ -91,6 +112,14 @@ export class Seq2Seq {
     };
     for (const name of [...this.shape.selfKvNames, ...this.shape.crossKvNames]) feeds[name] = emptyKv(1, this.shape.heads, this.shape.headDim);
     const out = await run(this.sessions.decoder, feeds, 'decoder');
+    const c = this.counters;
+    c.encoderTokens += S;
+    c.encoderAttention += S * S;
+    c.crossKvTokens += S;
+    c.decoderTokens += 1;
+    c.decoderSelfAttention += 1;
+    c.decoderCrossAttention += S;
+    c.decoderCalls += 2;
     const crossKv = new Map<string, Tensor>();
     for (const name of this.shape.crossKvNames) crossKv.set(name, presentOf(out, name));
     const firstSelfKv = new Map<string, Tensor>();
@@ -138,6 +167,12 @@ export class Seq2Seq {
     for (const [name, t] of state.selfKv) feeds[name] = t;
     for (const [name, t] of state.crossKv) feeds[name] = t;
     const out = await run(this.sessions.decoder, feeds, 'decoder');
+    const c = this.counters;
+    const S = state.mask.dims[1]!;
+    c.decoderTokens += state.rows * T;
+    c.decoderSelfAttention += state.rows * T * (state.length + T);
+    c.decoderCrossAttention += state.rows * T * S;
+    c.decoderCalls += 1;
     const selfKv = new Map<string, Tensor>();
     for (const name of this.shape.selfKvNames) selfKv.set(name, presentOf(out, name));
     return { logits: out.logits!, state: { ...state, length: state.length + T, selfKv } };
