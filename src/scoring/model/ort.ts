@@ -3,6 +3,8 @@
  * helper graphs (log-softmax + top-k, log-softmax + gather) that keep vocabulary-sized loops out
  * of JavaScript. Everything else in the engine calls these functions.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelError } from '../errors';
 import type { Device } from '../engine-api';
@@ -94,8 +96,9 @@ function sessionOptions(provider: string, threads: number | undefined): ort.Infe
   return o;
 }
 
-async function createPair(encoderPath: string, decoderPath: string, provider: string, threads: number | undefined): Promise<SessionPair> {
-  const so = sessionOptions(provider, threads);
+async function createPair(encoderPath: string, decoderPath: string, provider: string, threads: number | undefined, quiet = false): Promise<SessionPair> {
+  // A probing attempt keeps ONNX Runtime's own error log quiet: the fallback reason is reported once, by us.
+  const so = { ...sessionOptions(provider, threads), ...(quiet ? { logSeverityLevel: 4 as const } : {}) };
   const encoder = await ort.InferenceSession.create(encoderPath, so);
   try {
     const decoder = await ort.InferenceSession.create(decoderPath, so);
@@ -120,9 +123,11 @@ export async function createSessions(encoderPath: string, decoderPath: string, c
   const log = config.log ?? (() => {});
   if (config.device === 'auto') {
     const gpu = preferredGpuProvider();
-    if (gpu) {
+    const missing = gpu ? missingProviderLibrary(gpu) : null;
+    if (gpu && missing) log(`GPU provider '${gpu}' unavailable, using CPU: ${missing}`);
+    else if (gpu) {
       try {
-        return await createPair(encoderPath, decoderPath, gpu, config.threads);
+        return await createPair(encoderPath, decoderPath, gpu, config.threads, true);
       } catch (e) {
         log(`GPU provider '${gpu}' unavailable, using CPU: ${shortReason(e)}`);
       }
@@ -132,6 +137,8 @@ export async function createSessions(encoderPath: string, decoderPath: string, c
   const provider = PROVIDER_BY_DEVICE[config.device];
   if (!provider) throw new ModelError('provider', `Unknown device "${String(config.device)}": use auto, cpu, cuda, dml or coreml.`);
   if (provider === 'cpu') return createCpu(encoderPath, decoderPath, config.threads);
+  const missing = missingProviderLibrary(provider);
+  if (missing) throw new ModelError('provider', `The ${provider} execution provider could not start: ${missing} Or use device "auto" or "cpu".`);
   try {
     return await createPair(encoderPath, decoderPath, provider, config.threads);
   } catch (e) {
@@ -141,6 +148,25 @@ export async function createSessions(encoderPath: string, decoderPath: string, c
         : ' Use device "auto" or "cpu".';
     throw new ModelError('provider', `The ${provider} execution provider could not start: ${shortReason(e)}.${hint}`, { cause: e });
   }
+}
+
+/**
+ * Why a provider cannot load, when that is visible without trying: onnxruntime-node ships the CUDA
+ * provider library only when installed with ONNXRUNTIME_NODE_INSTALL=cuda12. Trying anyway makes
+ * ONNX Runtime print an alarming error of its own before it throws.
+ */
+function missingProviderLibrary(provider: string): string | null {
+  if (provider !== 'cuda') return null;
+  try {
+    const root = dirname(require.resolve('onnxruntime-node/package.json'));
+    const binDir = join(root, 'bin', 'napi-v6', process.platform, process.arch);
+    if (!existsSync(join(binDir, 'libonnxruntime_providers_cuda.so'))) {
+      return 'the CUDA provider is not installed (reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12 and cuDNN 9).';
+    }
+  } catch {
+    return null;
+  }
+  return null;
 }
 
 async function createCpu(encoderPath: string, decoderPath: string, threads: number | undefined): Promise<SessionPair> {
