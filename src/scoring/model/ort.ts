@@ -178,9 +178,10 @@ async function createCpu(encoderPath: string, decoderPath: string, threads: numb
 }
 
 /** Runs a session, turning ONNX Runtime failures into a ModelError with the session's role in it. */
-export async function run(session: ort.InferenceSession, feeds: Feeds, role: string): Promise<Record<string, Tensor>> {
+export async function run(session: ort.InferenceSession, feeds: Feeds, role: string, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
   try {
-    return await session.run(feeds);
+    // Naming the outputs spares copying the ones not needed (e.g. the pass-through cross-attention cache).
+    return fetches ? await session.run(feeds, [...fetches]) : await session.run(feeds);
   } catch (e) {
     throw new ModelError('runtime', `ONNX Runtime failed in the ${role}: ${shortReason(e)}`, { cause: e });
   }

@@ -85,7 +85,10 @@ export class Seq2Seq {
     config: Record<string, unknown>,
   ) {
     this.shape = describeDecoder(sessions, config);
+    this.stepFetches = ['logits', ...this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'))];
   }
+
+  private readonly stepFetches: string[];
 
   /** Vocabulary width of a logits tensor [.., .., V] (may exceed the tokenizer's vocabulary, as in T5). */
   vocabOf(logits: Tensor): number {
@@ -166,7 +169,7 @@ export class Seq2Seq {
     };
     for (const [name, t] of state.selfKv) feeds[name] = t;
     for (const [name, t] of state.crossKv) feeds[name] = t;
-    const out = await run(this.sessions.decoder, feeds, 'decoder');
+    const out = await run(this.sessions.decoder, feeds, 'decoder', this.stepFetches);
     const c = this.counters;
     const S = state.mask.dims[1]!;
     c.decoderTokens += state.rows * T;
