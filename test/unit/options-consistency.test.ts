@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { OPTION_FLAGS } from '../../src/cli/options-flags';
+import { DEFAULT_OPTIONS, OPTION_KEYS, OptionsError, resolveOptions } from '../../src/scoring/options';
+
+/** Options deliberately not exposed to users (internal memory bound). */
+const INTERNAL = new Set(['maxLogitsFloats']);
+
+describe('one option set, three surfaces', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { configuration: { properties: Record<string, { markdownDescription?: string }> } } };
+  const settings = pkg.contributes.configuration.properties;
+
+  it('every user-facing option has a VS Code setting quals.search.<key> with a description', () => {
+    const exposed = OPTION_KEYS.filter((k) => !INTERNAL.has(k));
+    const searchKeys = Object.keys(settings)
+      .filter((k) => k.startsWith('quals.search.'))
+      .map((k) => k.slice('quals.search.'.length));
+    assert.deepEqual([...searchKeys].sort(), [...exposed].sort());
+    for (const k of searchKeys) assert.ok(settings[`quals.search.${k}`]!.markdownDescription, `quals.search.${k} needs a markdownDescription`);
+  });
+
+  it('every user-facing option has a CLI flag', () => {
+    const exposed = OPTION_KEYS.filter((k) => !INTERNAL.has(k));
+    assert.deepEqual(Object.values(OPTION_FLAGS).sort(), [...exposed].sort());
+  });
+
+  it('defaults are the reference settings', () => {
+    assert.equal(DEFAULT_OPTIONS.numBeams, 60);
+    assert.equal(DEFAULT_OPTIONS.numBeamGroups, 60);
+    assert.equal(DEFAULT_OPTIONS.diversityStrength, 0.5);
+    assert.equal(DEFAULT_OPTIONS.minLength, 8);
+    assert.equal(DEFAULT_OPTIONS.maxLength, 60);
+    assert.equal(DEFAULT_OPTIONS.lengthPenalty, 1);
+    assert.equal(DEFAULT_OPTIONS.maxPairs, 10);
+    assert.equal(DEFAULT_OPTIONS.mode, 'paper');
+  });
+
+  it('merges layers in order, later wins, undefined ignored', () => {
+    const o = resolveOptions({ minLength: 3, numBeams: 10, numBeamGroups: 5 }, { minLength: 4, numBeams: undefined });
+    assert.equal(o.minLength, 4);
+    assert.equal(o.numBeams, 10);
+  });
+
+  it('rejects settings that cannot work, with a message naming the option', () => {
+    assert.throws(() => resolveOptions({ numBeams: 10, numBeamGroups: 3 }), (e: unknown) => e instanceof OptionsError && /multiple of numBeamGroups/.test(e.message));
+    assert.throws(() => resolveOptions({ minLength: 70 }), /minLength/);
+    assert.throws(() => resolveOptions({ mode: 'fast' as 'paper' }), /mode/);
+    assert.throws(() => resolveOptions({ numBeams: 0 }), /numBeams/);
+  });
+});
