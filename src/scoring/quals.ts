@@ -14,8 +14,8 @@ import type { WorkCounters } from './model/seq2seq';
 import { beamSearch, greedyContinuations } from './model/generate';
 import type { LoadedModel } from './model/loader';
 import type { QualsOptions } from './options';
-import { type QaPairResult, type QualsResult, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
-import { selectRoundRobin } from './selection';
+import { type QaPairResult, type QualsResult, type TextSpan, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
+import { type PairCandidate, selectRoundRobin } from './selection';
 import { LineIndex, findAnswerSpans, locateAnswer } from './spans';
 
 /** Texts longer than this are refused before tokenisation (the model would truncate them anyway). */
@@ -33,10 +33,37 @@ export type Stage = 'encode' | 'search' | 'teacherForcing' | 'sourceAnswer';
 /** Called after each stage with the model's cumulative work counters (benchmarks use it). */
 export type StageProfiler = (stage: Stage, counters: WorkCounters) => void;
 
-interface Selected {
+export interface Selected {
   split: QaSplit;
   hypothesis: Hypothesis;
-  spans: ReturnType<typeof findAnswerSpans>;
+  spans: TextSpan[];
+}
+
+/**
+ * Spec section 3, steps 1-2: split each hypothesis into (question, answer) pairs, drop the
+ * malformed ones, then keep pairs with a non-empty question and answer whose answer occurs in the
+ * summary as a whole word. Returns the candidates for selection and the well-formed count.
+ */
+export function filterHypotheses(
+  hypotheses: readonly Hypothesis[],
+  split: (tokens: number[]) => QaSplit[] | null,
+  summary: string,
+  summaryIndex: LineIndex = new LineIndex(summary),
+): { candidates: PairCandidate<Selected>[]; wellFormed: number } {
+  let wellFormed = 0;
+  const candidates: PairCandidate<Selected>[] = [];
+  for (const h of hypotheses) {
+    const splits = split(h.tokens);
+    if (!splits) continue;
+    wellFormed++;
+    for (const s of splits) {
+      if (!s.answer || !s.question) continue;
+      const spans = findAnswerSpans(summary, s.answer, summaryIndex);
+      if (spans.length === 0) continue;
+      candidates.push({ question: s.question, answer: s.answer, sumScore: h.sumLogp, payload: { split: s, hypothesis: h, spans } });
+    }
+  }
+  return { candidates, wellFormed };
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -83,19 +110,7 @@ export async function scoreQuals(
   mark('search');
 
   const summaryIndex = new LineIndex(summary);
-  let wellFormed = 0;
-  const candidates: { question: string; answer: string; sumScore: number; payload: Selected }[] = [];
-  for (const h of hypotheses) {
-    const splits = format.split(h.tokens);
-    if (!splits) continue;
-    wellFormed++;
-    for (const split of splits) {
-      if (!split.answer || !split.question) continue;
-      const spans = findAnswerSpans(summary, split.answer, summaryIndex);
-      if (spans.length === 0) continue;
-      candidates.push({ question: split.question, answer: split.answer, sumScore: h.sumLogp, payload: { split, hypothesis: h, spans } });
-    }
-  }
+  const { candidates, wellFormed } = filterHypotheses(hypotheses, (tokens) => format.split(tokens), summary, summaryIndex);
   if (hypotheses.length > 0 && wellFormed === 0) {
     throw new ModelError(
       'format',
