@@ -5,6 +5,13 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 
 const COMMANDS: Record<string, Command> = {
   score: { summary: 'score one summary against its source', load: () => import('./commands/score') },
+  batch: { summary: 'score every line of a JSONL file (resumable, shardable, --workers)', load: () => import('./commands/batch') },
+  merge: { summary: 'join batch shard outputs in input order, checking coverage', load: () => import('./commands/merge') },
+  eval: { summary: 'correlate QUALS with human labels (QAGS or JSONL with label)', load: () => import('./commands/eval') },
+  conseq: { summary: 'build ConSeq S+/S- training sets from scored JSONL', load: () => import('./commands/conseq') },
+  rouge: { summary: 'ROUGE-1/2/L F1 against references', load: () => import('./commands/rouge') },
+  // Internal: the process `batch --workers K` forks for each worker.
+  __worker: { summary: '', load: () => import('./commands/worker') },
 };
 
 const HELP = `Usage: quals <command> [options]
@@ -13,6 +20,7 @@ Fact-checks summaries against their sources with QUALS (one question-and-answer 
 
 Commands:
 ${Object.entries(COMMANDS)
+  .filter(([name]) => !name.startsWith('__'))
   .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
   .join('\n')}
 

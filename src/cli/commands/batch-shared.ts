@@ -4,9 +4,8 @@
  * line and error -> exit code mapping.
  */
 import { availableParallelism } from 'node:os';
-import { ProgressReporter } from '../../batch/progress';
+import { formatDuration, ProgressReporter } from '../../batch/progress';
 import { BatchInputError, type BatchSummary, type PairScorer } from '../../batch/runner';
-import { formatDuration } from '../../batch/progress';
 import { WorkerPool } from '../../batch/worker-pool';
 import { WorkerCrashError } from '../../batch/worker-protocol';
 import type { EngineConfig } from '../../scoring/engine-api';
