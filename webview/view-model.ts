@@ -1,0 +1,143 @@
+/**
+ * Pure view logic of the QUALS explorer: which pairs are flagged, in which order they are listed,
+ * how the overall score reads in plain words and how long each token's bars are. Shared by the
+ * webview and the standalone HTML report; no DOM, no `vscode`.
+ */
+import type { QaPairResult, QualsResult, TokenEvidence, TokenRole } from '../src/scoring/result';
+
+export type SortOrder = 'score' | 'position';
+export type BarScale = 'p' | 'logp';
+
+/** A pair is flagged (shown as unsupported) when its score is below the threshold. */
+export function isFlagged(pair: QaPairResult, threshold: number): boolean {
+  return pair.score < threshold;
+}
+
+export type ReadingLevel = 'consistent' | 'some-unsupported' | 'largely-unsupported' | 'no-pairs';
+
+export interface Reading {
+  level: ReadingLevel;
+  /** Plain words for the header, e.g. "Some unsupported content". */
+  label: string;
+  /** One sentence explaining the label. */
+  detail: string;
+  flagged: number;
+}
+
+/**
+ * Reads the overall result in plain words. One setting (the pair threshold) drives it so the
+ * header never disagrees with the squiggles: no flagged pair = consistent; the mean itself below
+ * the threshold, or half the pairs or more flagged = largely unsupported; otherwise some content
+ * is unsupported.
+ */
+export function readResult(result: QualsResult, threshold: number): Reading {
+  if (result.status === 'no-pairs' || result.score === null || result.pairs.length === 0) {
+    return {
+      level: 'no-pairs',
+      label: 'No answerable QA pairs',
+      detail: result.message ?? 'The model found no question whose answer occurs in the summary, so there is no score.',
+      flagged: 0,
+    };
+  }
+  const flagged = result.pairs.filter((p) => isFlagged(p, threshold)).length;
+  const n = result.pairs.length;
+  if (flagged === 0) {
+    return { level: 'consistent', label: 'Consistent with the source', detail: `All ${n} QA pairs are supported by the source.`, flagged };
+  }
+  const what = `${flagged} of ${n} QA ${n === 1 ? 'pair is' : 'pairs are'} not supported by the source.`;
+  if (result.score < threshold || flagged * 2 >= n) {
+    return { level: 'largely-unsupported', label: 'Largely unsupported', detail: what, flagged };
+  }
+  return { level: 'some-unsupported', label: 'Some unsupported content', detail: what, flagged };
+}
+
+/** First occurrence of the answer in the summary; pairs without one sort last by position. */
+function position(pair: QaPairResult): number {
+  return pair.spans.length > 0 ? Math.min(...pair.spans.map((s) => s.start)) : Number.MAX_SAFE_INTEGER;
+}
+
+/**
+ * The pairs as listed: `score` = worst (lowest) first, `position` = order in the summary; ties keep
+ * selection order so the list does not jump between identical results.
+ */
+export function listPairs(pairs: readonly QaPairResult[], sort: SortOrder, flaggedOnly: boolean, threshold: number): QaPairResult[] {
+  const indexed = pairs.map((pair, i) => ({ pair, i }));
+  const kept = flaggedOnly ? indexed.filter(({ pair }) => isFlagged(pair, threshold)) : indexed;
+  const key = sort === 'score' ? (p: QaPairResult) => p.score : position;
+  return kept.sort((a, b) => key(a.pair) - key(b.pair) || a.i - b.i).map(({ pair }) => pair);
+}
+
+export interface Bar {
+  /** The value shown on hover: a probability or a log-probability. */
+  value: number;
+  /** Bar length as a fraction of the full width, 0..1; longer = more likely. */
+  fraction: number;
+}
+
+export interface TokenBars {
+  /** The token as displayed: trimmed, special tokens named. */
+  label: string;
+  role: TokenRole;
+  summary: Bar;
+  source: Bar;
+  /** log p(source) - log p(summary): strongly negative where the source does not back the token. */
+  delta: number;
+}
+
+/** Display text of a token: BPE tokens carry their leading space, special tokens get a name. */
+export function tokenLabel(token: TokenEvidence): string {
+  if (token.role === 'separator') return '⟨sep⟩';
+  if (token.role === 'eos') return '⟨end⟩';
+  const t = token.text.trim();
+  return t === '' ? '␣' : t;
+}
+
+/**
+ * Bars for a pair's tokens. On the `p` scale the length is the probability itself; on the `logp`
+ * scale it runs from the pair's lowest log-probability (a sliver) to 0 (full), so both scales read
+ * "longer = more likely".
+ */
+export function tokenBars(tokens: readonly TokenEvidence[], scale: BarScale): TokenBars[] {
+  const finite = tokens.flatMap((t) => [t.logpSummary, t.logpSource]).filter(Number.isFinite);
+  const floor = Math.min(-1, ...finite) * 1.05;
+  const bar = (logp: number): Bar => {
+    if (scale === 'p') return { value: Math.exp(logp), fraction: clamp01(Math.exp(logp)) };
+    return { value: logp, fraction: Number.isFinite(logp) ? clamp01((logp - floor) / -floor) : 0 };
+  };
+  return tokens.map((t) => ({
+    label: tokenLabel(t),
+    role: t.role,
+    summary: bar(t.logpSummary),
+    source: bar(t.logpSource),
+    delta: t.logpSource - t.logpSummary,
+  }));
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
+
+/** Scores and log-probabilities with two decimals and a real minus sign. */
+export function formatNumber(x: number, digits = 2): string {
+  if (x === -Infinity) return '−∞';
+  const s = x.toFixed(digits);
+  return s.startsWith('-') ? `−${s.slice(1)}` : s;
+}
+
+/** Probabilities: percentages for readability, small ones in scientific notation. */
+export function formatProbability(p: number): string {
+  if (p >= 0.001) return `${(p * 100).toFixed(1)}%`;
+  return p === 0 ? '0' : p.toExponential(1);
+}
+
+/** The value as the hover shows it on the given scale. */
+export function formatBarValue(bar: Bar, scale: BarScale): string {
+  return scale === 'p' ? `p = ${formatProbability(bar.value)}` : `log p = ${formatNumber(bar.value)}`;
+}
+
+/** "Source truncated" warning text, or null when the whole source was read. */
+export function truncationWarning(result: QualsResult): string | null {
+  const s = result.source;
+  if (!s.truncated) return null;
+  return `Source truncated: the model read the first ${s.tokensKept} of ${s.tokensTotal} tokens (up to character ${s.charsKept}); evidence after that is not considered.`;
+}
