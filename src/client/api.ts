@@ -1,0 +1,17 @@
+/**
+ * What `activate` returns: the extension's API for other extensions and for the integration
+ * suite (which waits on state changes through it instead of sleeping).
+ */
+import type { ServerInfo } from '../protocol';
+import type { ExplorerHost } from './host';
+import type { ShownMessage } from './notifier';
+import type { DocumentStatusParams } from '../protocol';
+
+export interface QualsApi {
+  readonly host: ExplorerHost;
+  /** The server's pid, version and model state; undefined while the server is not running. */
+  serverInfo(): Promise<ServerInfo | undefined>;
+  documentStatus(uri: string): DocumentStatusParams | undefined;
+  /** Messages shown to the user so far, oldest first. */
+  readonly shownMessages: readonly ShownMessage[];
+}

@@ -1,0 +1,79 @@
+/**
+ * The one path for messages to users: a short toast, details (stacks, server messages) in the
+ * QUALS output channel behind "Show Output". Model problems become ONE actionable notification
+ * per distinct problem, not a stream of errors. Shown messages are kept for the test API.
+ */
+import * as vscode from 'vscode';
+import type { ModelStatusParams } from '../protocol';
+
+export interface Action {
+  title: string;
+  run: () => unknown;
+}
+
+export interface ShownMessage {
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+  actions: string[];
+}
+
+const SHOW_OUTPUT = 'Show Output';
+
+export class Notifier {
+  /** Every message shown, oldest first (read by the integration tests through the extension API). */
+  readonly shown: ShownMessage[] = [];
+  private lastModelProblem: string | undefined;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  info(message: string, ...actions: Action[]): Thenable<void> {
+    return this.show('info', message, actions);
+  }
+
+  warn(message: string, ...actions: Action[]): Thenable<void> {
+    return this.show('warning', message, actions);
+  }
+
+  /** A short error; `error` (if any) goes to the output channel with its stack. */
+  error(message: string, error?: unknown, ...actions: Action[]): Thenable<void> {
+    if (error !== undefined) this.log.error(message, error instanceof Error ? (error.stack ?? error.message) : String(error));
+    return this.show('error', message, [...actions, { title: SHOW_OUTPUT, run: () => this.log.show(true) }]);
+  }
+
+  /** Reacts to the server's model status: one notification per distinct problem. */
+  modelStatus(status: ModelStatusParams): void {
+    if (status.state !== 'error') {
+      if (status.state === 'ready') this.lastModelProblem = undefined;
+      return;
+    }
+    const key = `${status.model}|${status.code}`;
+    if (key === this.lastModelProblem) return;
+    this.lastModelProblem = key;
+    const actions: Action[] = [
+      { title: 'Choose Folder...', run: () => chooseModelFolder() },
+      { title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'quals.model') },
+    ];
+    const message =
+      status.code === 'not-configured'
+        ? 'QUALS needs a model: choose a model folder, or set "quals.model" to a Hugging Face model id.'
+        : `QUALS could not load the model "${status.model}": ${status.message ?? status.code}`;
+    void this.show('error', message, actions);
+  }
+
+  private show(severity: ShownMessage['severity'], message: string, actions: Action[]): Thenable<void> {
+    this.shown.push({ severity, message, actions: actions.map((a) => a.title) });
+    this.log[severity === 'warning' ? 'warn' : severity](message);
+    const fn =
+      severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    return fn(message, ...actions.map((a) => a.title)).then((picked) => {
+      if (picked) void actions.find((a) => a.title === picked)?.run();
+    });
+  }
+}
+
+/** "Choose Folder...": stores the folder in the USER settings (workspace values are ignored when untrusted). */
+export async function chooseModelFolder(): Promise<void> {
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use as QUALS Model' });
+  if (!picked?.[0]) return;
+  await vscode.workspace.getConfiguration('quals').update('model', picked[0].fsPath, vscode.ConfigurationTarget.Global);
+}

@@ -1,0 +1,62 @@
+/**
+ * The language status item: last score, model and device of the active summary; a spinner only
+ * when a check takes longer than a moment.
+ */
+import * as vscode from 'vscode';
+import { Commands, type DocumentStatusParams } from '../protocol';
+import { DOCUMENT_SELECTOR, type Ctx } from './context';
+
+const SPINNER_AFTER_MS = 400;
+
+export function registerStatusItem(ctx: Ctx): void {
+  const item = vscode.languages.createLanguageStatusItem('quals.status', DOCUMENT_SELECTOR);
+  item.name = 'QUALS';
+  let spinnerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const render = () => {
+    const uri = vscode.window.activeTextEditor?.document.uri.toString();
+    const status: DocumentStatusParams | undefined = uri ? ctx.documentStatus(uri) : undefined;
+    const model = ctx.modelStatus();
+    clearTimeout(spinnerTimer);
+    item.busy = false;
+    if (!ctx.running) {
+      item.text = 'QUALS: server stopped';
+      item.severity = vscode.LanguageStatusSeverity.Warning;
+      item.command = { title: 'Restart', command: Commands.restartServer };
+    } else {
+      item.severity = status?.state === 'error' ? vscode.LanguageStatusSeverity.Error : vscode.LanguageStatusSeverity.Information;
+      item.text = statusText(status);
+      item.command =
+        status?.state === 'unpaired'
+          ? { title: 'Pair...', command: Commands.pairWithSource }
+          : { title: 'Score', command: Commands.scoreSummary };
+      if (status?.state === 'checking') spinnerTimer = setTimeout(() => (item.busy = true), SPINNER_AFTER_MS);
+    }
+    const modelText = model?.state === 'ready' ? `${model.model} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? 'model not loaded' : model ? `model ${model.state}` : '';
+    item.detail = [status?.message, modelText].filter(Boolean).join(' — ');
+  };
+
+  ctx.registerDisposable(item);
+  ctx.registerDisposable({ dispose: () => clearTimeout(spinnerTimer) });
+  ctx.registerDisposable(ctx.onStatus(render));
+  ctx.registerDisposable(ctx.onModelStatus(render));
+  ctx.registerDisposable(vscode.window.onDidChangeActiveTextEditor(render));
+  render();
+}
+
+function statusText(status: DocumentStatusParams | undefined): string {
+  switch (status?.state) {
+    case 'done':
+      return status.score === null || status.score === undefined ? 'QUALS: no QA pairs' : `QUALS ${status.score.toFixed(2)}`;
+    case 'checking':
+      return 'QUALS: checking';
+    case 'unpaired':
+      return 'QUALS: not paired';
+    case 'disabled':
+      return 'QUALS: off';
+    case 'error':
+      return 'QUALS: problem';
+    default:
+      return 'QUALS';
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Activation only: builds the client context and wires the features to it. The scoring engine
+ * never loads here: it lives in the language server process (dist/server.js).
+ */
+import type * as vscode from 'vscode';
+import { serverInfoRequest } from './protocol';
+import type { QualsApi } from './client/api';
+import { registerCommands } from './client/commands';
+import { Ctx } from './client/context';
+import { registerExplorer } from './client/explorer';
+import { registerStatusItem } from './client/status';
+
+export async function activate(context: vscode.ExtensionContext): Promise<QualsApi> {
+  const ctx = new Ctx(context);
+  registerCommands(ctx);
+  registerStatusItem(ctx);
+  registerExplorer(ctx);
+  try {
+    await ctx.start();
+  } catch (e) {
+    void ctx.notifier.error('The QUALS server did not start.', e, { title: 'Restart Server', run: () => ctx.restart() });
+  }
+  return {
+    host: ctx,
+    serverInfo: async () => ctx.running?.sendRequest(serverInfoRequest),
+    documentStatus: (uri) => ctx.documentStatus(uri),
+    shownMessages: ctx.notifier.shown,
+  };
+}
+
+export function deactivate(): void {
+  // Ctx is disposed through context.subscriptions.
+}

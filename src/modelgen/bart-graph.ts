@@ -1,0 +1,300 @@
+/**
+ * Builds a BART-like seq2seq model in the Optimum / transformers.js ONNX layout with the project's
+ * ONNX writer: `onnx/encoder_model.onnx` and `onnx/decoder_model_merged.onnx` (an `If` on
+ * `use_cache_branch`), plus config.json, generation_config.json and the tokenizer files.
+ *
+ * The architecture is deliberately simple and mirrored exactly by models/tiny-qagen/train.py:
+ * learned positions starting at 0, no embedding scale or embedding layer norm, post-LN layers,
+ * ReLU feed-forward, additive -1e9 masks, a shared token embedding, and an untied LM head
+ * (`lm_head.weight_T`, stored [d_model, vocab]) plus `final_logits_bias`. It is NOT loadable as
+ * Hugging Face BART (which offsets positions by 2 and uses GELU); it only has BART's interface.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataType, Graph, modelProto } from '../scoring/model/onnx-writer';
+import type { BuiltTokenizer } from './tokenizer-builder';
+
+export interface BartHyper {
+  vocabSize: number;
+  dModel: number;
+  heads: number;
+  ffn: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  maxPositions: number;
+}
+
+/**
+ * Supplies the initializer called `name` (ONNX layout: linear weights are [in, out]). It may be
+ * called more than once for a name (the shared embedding is in both graphs) and must then return
+ * the same values.
+ */
+export type WeightProvider = (name: string, dims: number[]) => Float32Array;
+
+const NEG = -1e9;
+
+const registeredNames = new WeakMap<Graph, Set<string>>();
+
+/** Op helpers for one graph; weights and constants live in `outer` so If-branches can use them. */
+class Ops {
+  constructor(
+    private readonly g: Graph,
+    private readonly outer: Graph,
+    private readonly h: BartHyper,
+    private readonly w: WeightProvider,
+  ) {}
+
+  /** Initializer names already registered in `outer` (shared by all Ops on the same outer graph). */
+  private get registered(): Set<string> {
+    let set = registeredNames.get(this.outer);
+    if (!set) registeredNames.set(this.outer, (set = new Set()));
+    return set;
+  }
+
+  private get hd(): number {
+    return this.h.dModel / this.h.heads;
+  }
+
+  i64(key: string, dims: number[], data: number[]): string {
+    const name = `i64_${key}`;
+    if (!this.registered.has(name)) this.registered.add(this.outer.i64(dims, data, name));
+    return name;
+  }
+
+  f32c(key: string, value: number): string {
+    const name = `f32_${key}`;
+    if (!this.registered.has(name)) this.registered.add(this.outer.f32([], [value], name));
+    return name;
+  }
+
+  weight(name: string, dims: number[]): string {
+    if (this.registered.has(name)) return name;
+    this.registered.add(name);
+    const data = this.w(name, dims);
+    const n = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== n) throw new Error(`weight ${name}: expected ${n} values for [${dims}], got ${data.length}`);
+    return this.outer.f32(dims, data, name);
+  }
+
+  op(type: string, inputs: string[], attrs: Record<string, number | number[]> = {}, output?: string): string {
+    return this.g.op(type, inputs, attrs, output);
+  }
+
+  /** Scalar dimension `axis` of x's shape, as an int64 scalar. */
+  dim(x: string, axis: number): string {
+    return this.op('Gather', [this.op('Shape', [x]), this.i64(`i${axis}`, [], [axis])], { axis: 0 });
+  }
+
+  linear(x: string, din: number, dout: number, name: string): string {
+    return this.op('Add', [this.op('MatMul', [x, this.weight(`${name}.weight`, [din, dout])]), this.weight(`${name}.bias`, [dout])]);
+  }
+
+  /** [B, T, D] -> [B, H, T, hd] */
+  heads(x: string): string {
+    const shape = this.i64('shape4', [4], [0, 0, this.h.heads, this.hd]);
+    return this.op('Transpose', [this.op('Reshape', [x, shape])], { perm: [0, 2, 1, 3] });
+  }
+
+  attend(q: string, k: string, v: string, maskAdd: string): string {
+    const scores = this.op('MatMul', [q, this.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+    const scaled = this.op('Add', [this.op('Mul', [scores, this.f32c('scale', 1 / Math.sqrt(this.hd))]), maskAdd]);
+    const ctx = this.op('MatMul', [this.op('Softmax', [scaled], { axis: -1 }), v]);
+    return this.op('Reshape', [this.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), this.i64('shape3', [3], [0, 0, this.h.dModel])]);
+  }
+
+  layerNorm(x: string, name: string): string {
+    const D = this.h.dModel;
+    const d = this.op('Sub', [x, this.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
+    const variance = this.op('ReduceMean', [this.op('Mul', [d, d])], { axes: [-1], keepdims: 1 });
+    const y = this.op('Div', [d, this.op('Sqrt', [this.op('Add', [variance, this.f32c('eps', 1e-5)])])]);
+    return this.op('Add', [this.op('Mul', [y, this.weight(`${name}.weight`, [D])]), this.weight(`${name}.bias`, [D])]);
+  }
+
+  ffn(x: string, prefix: string): string {
+    const { dModel: D, ffn } = this.h;
+    return this.linear(this.op('Relu', [this.linear(x, D, ffn, `${prefix}.fc1`)]), ffn, D, `${prefix}.fc2`);
+  }
+
+  /** int64 key-padding mask [B, S] -> additive float mask [B, 1, 1, S]. */
+  padMask(mask: string): string {
+    const open = this.op('Sub', [this.f32c('one', 1), this.op('Cast', [mask], { to: DataType.FLOAT })]);
+    return this.op('Unsqueeze', [this.op('Mul', [open, this.f32c('neg', NEG)]), this.i64('ax12', [2], [1, 2])]);
+  }
+
+  /** Token embedding plus learned positions gathered at `positions`. */
+  embed(ids: string, positions: string, posTable: string): string {
+    const { vocabSize: V, dModel: D, maxPositions: P } = this.h;
+    const tok = this.op('Gather', [this.weight('model.shared.weight', [V, D]), ids], { axis: 0 });
+    const pos = this.op('Gather', [this.weight(posTable, [P, D]), positions], { axis: 0 });
+    return this.op('Add', [tok, pos]);
+  }
+}
+
+/** Encoder: (input_ids, attention_mask) -> last_hidden_state. */
+export function buildEncoderGraph(h: BartHyper, w: WeightProvider): Graph {
+  const g = new Graph('bart_encoder');
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
+  const am = g.input('attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
+  const o = new Ops(g, g, h, w);
+  const D = h.dModel;
+  const positions = o.op('Range', [o.i64('zero', [], [0]), o.dim(ids, 1), o.i64('one', [], [1])]);
+  let x = o.embed(ids, positions, 'model.encoder.embed_positions.weight');
+  const mask = o.padMask(am);
+  for (let l = 0; l < h.encoderLayers; l++) {
+    const p = `model.encoder.layers.${l}`;
+    const a = o.attend(o.heads(o.linear(x, D, D, `${p}.self_attn.q_proj`)), o.heads(o.linear(x, D, D, `${p}.self_attn.k_proj`)),
+      o.heads(o.linear(x, D, D, `${p}.self_attn.v_proj`)), mask);
+    x = o.layerNorm(o.op('Add', [x, o.linear(a, D, D, `${p}.self_attn.out_proj`)]), `${p}.self_attn_layer_norm`);
+    x = o.layerNorm(o.op('Add', [x, o.ffn(x, p)]), `${p}.final_layer_norm`);
+  }
+  o.op('Identity', [x], {}, 'last_hidden_state');
+  g.output('last_hidden_state', DataType.FLOAT, ['batch_size', 'encoder_sequence_length', D]);
+  return g;
+}
+
+/**
+ * Merged decoder with the exact Optimum input/output names. `use_cache_branch` true: past self-
+ * and cross-attention keys/values are used as given; false: past self KV is ignored (sliced
+ * empty) and cross KV is computed from encoder_hidden_states.
+ */
+export function buildDecoderMergedGraph(h: BartHyper, w: WeightProvider): Graph {
+  const { dModel: D, heads: H, vocabSize: V } = h;
+  const hd = D / H;
+  const g = new Graph('bart_decoder_merged');
+  const encMask = g.input('encoder_attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
+  const encH = g.input('encoder_hidden_states', DataType.FLOAT, ['batch_size', 'encoder_sequence_length', D]);
+  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
+    const kv = (kind: string, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, ['batch_size', H, len, hd]);
+    return {
+      dk: kv('decoder.key', 'past_decoder_sequence_length'),
+      dv: kv('decoder.value', 'past_decoder_sequence_length'),
+      ek: kv('encoder.key', 'encoder_sequence_length_out'),
+      ev: kv('encoder.value', 'encoder_sequence_length_out'),
+    };
+  });
+  const useCache = g.input('use_cache_branch', DataType.BOOL, [1]);
+  const o = new Ops(g, g, h, w);
+
+  const thenG = g.subgraph('use_cache');
+  const elseG = g.subgraph('no_cache');
+  const eo = new Ops(elseG, g, h, w);
+  const ifOutputs: string[] = [];
+  const sel = past.map((_, l) => ({ dk: `sel_self_k_${l}`, dv: `sel_self_v_${l}`, ek: `present.${l}.encoder.key`, ev: `present.${l}.encoder.value` }));
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const p = `model.decoder.layers.${l}.encoder_attn`;
+    for (const k of ['dk', 'dv', 'ek', 'ev'] as const) thenG.output(thenG.op('Identity', [past[l]![k]]), DataType.FLOAT, null);
+    const empty = (t: string) => eo.op('Slice', [t, eo.i64('ax0', [1], [0]), eo.i64('ax0', [1], [0]), eo.i64('ax2', [1], [2])]);
+    elseG.output(empty(past[l]!.dk), DataType.FLOAT, null);
+    elseG.output(empty(past[l]!.dv), DataType.FLOAT, null);
+    elseG.output(eo.heads(eo.linear(encH, D, D, `${p}.k_proj`)), DataType.FLOAT, null);
+    elseG.output(eo.heads(eo.linear(encH, D, D, `${p}.v_proj`)), DataType.FLOAT, null);
+    const s = sel[l]!;
+    ifOutputs.push(s.dk, s.dv, s.ek, s.ev);
+  }
+  g.opMulti('If', [useCache], { then_branch: thenG, else_branch: elseG }, ifOutputs);
+
+  // Query positions run from the cached length P to P+T-1; the causal mask is [T, P+T].
+  const P = o.dim(sel[0]!.dk, 2);
+  const end = o.op('Add', [P, o.dim(ids, 1)]);
+  const one = o.i64('one', [], [1]);
+  const qpos = o.op('Range', [P, end, one]);
+  const kpos = o.op('Range', [o.i64('zero', [], [0]), end, one]);
+  const future = o.op('Greater', [o.op('Unsqueeze', [kpos, o.i64('ax0', [1], [0])]), o.op('Unsqueeze', [qpos, o.i64('ax1', [1], [1])])]);
+  const causal = o.op('Where', [future, o.f32c('neg', NEG), o.f32c('zero_f', 0)]);
+  const crossMask = o.padMask(encMask);
+  let x = o.embed(ids, qpos, 'model.decoder.embed_positions.weight');
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const p = `model.decoder.layers.${l}`;
+    const s = sel[l]!;
+    const q = o.heads(o.linear(x, D, D, `${p}.self_attn.q_proj`));
+    const K = o.op('Concat', [s.dk, o.heads(o.linear(x, D, D, `${p}.self_attn.k_proj`))], { axis: 2 }, `present.${l}.decoder.key`);
+    const Vv = o.op('Concat', [s.dv, o.heads(o.linear(x, D, D, `${p}.self_attn.v_proj`))], { axis: 2 }, `present.${l}.decoder.value`);
+    x = o.layerNorm(o.op('Add', [x, o.linear(o.attend(q, K, Vv, causal), D, D, `${p}.self_attn.out_proj`)]), `${p}.self_attn_layer_norm`);
+    const q2 = o.heads(o.linear(x, D, D, `${p}.encoder_attn.q_proj`));
+    x = o.layerNorm(o.op('Add', [x, o.linear(o.attend(q2, s.ek, s.ev, crossMask), D, D, `${p}.encoder_attn.out_proj`)]), `${p}.encoder_attn_layer_norm`);
+    x = o.layerNorm(o.op('Add', [x, o.ffn(x, p)]), `${p}.final_layer_norm`);
+  }
+  const head = o.op('MatMul', [x, o.weight('lm_head.weight_T', [D, V])]);
+  o.op('Add', [head, o.weight('final_logits_bias', [V])], {}, 'logits');
+  g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
+    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
+    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
+    g.output(`present.${l}.encoder.key`, DataType.FLOAT, ['batch_size', H, 'encoder_sequence_length_out', hd]);
+    g.output(`present.${l}.encoder.value`, DataType.FLOAT, ['batch_size', H, 'encoder_sequence_length_out', hd]);
+  }
+  return g;
+}
+
+/** Special token ids shared by every generated model (BART's). */
+export const BART_IDS = { bos: 0, pad: 1, eos: 2, decoderStart: 2 } as const;
+
+/** config.json: BART's keys, with no forced BOS (QAGen decoding starts from </s> alone). */
+export function bartConfig(h: BartHyper, name: string): Record<string, unknown> {
+  return {
+    _name_or_path: name,
+    model_type: 'bart',
+    architectures: ['BartForConditionalGeneration'],
+    is_encoder_decoder: true,
+    vocab_size: h.vocabSize,
+    d_model: h.dModel,
+    encoder_layers: h.encoderLayers,
+    decoder_layers: h.decoderLayers,
+    encoder_attention_heads: h.heads,
+    decoder_attention_heads: h.heads,
+    encoder_ffn_dim: h.ffn,
+    decoder_ffn_dim: h.ffn,
+    activation_function: 'relu',
+    max_position_embeddings: h.maxPositions,
+    scale_embedding: false,
+    pad_token_id: BART_IDS.pad,
+    bos_token_id: BART_IDS.bos,
+    eos_token_id: BART_IDS.eos,
+    decoder_start_token_id: BART_IDS.decoderStart,
+    forced_eos_token_id: BART_IDS.eos,
+    use_cache: true,
+    'transformers.js_config': { dtype: 'fp32' },
+  };
+}
+
+export function generationConfig(maxLength = 60): Record<string, unknown> {
+  return {
+    bos_token_id: BART_IDS.bos,
+    pad_token_id: BART_IDS.pad,
+    eos_token_id: BART_IDS.eos,
+    decoder_start_token_id: BART_IDS.decoderStart,
+    forced_eos_token_id: BART_IDS.eos,
+    max_length: maxLength,
+  };
+}
+
+export interface ModelFiles {
+  hyper: BartHyper;
+  weights: WeightProvider;
+  tokenizer: BuiltTokenizer;
+  name: string;
+  /** Written as quals.json when given. */
+  quals?: Record<string, unknown>;
+}
+
+/**
+ * Writes the whole model folder. Not atomic by itself: callers write into a temporary folder
+ * and rename it into place. Graphs are serialised one at a time to bound peak memory.
+ */
+export function writeBartModel(dir: string, m: ModelFiles): void {
+  if (m.tokenizer.vocab.size !== m.hyper.vocabSize) {
+    throw new Error(`tokenizer has ${m.tokenizer.vocab.size} tokens but the model's vocabulary is ${m.hyper.vocabSize}`);
+  }
+  fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'onnx', 'encoder_model.onnx'), modelProto(buildEncoderGraph(m.hyper, m.weights)));
+  fs.writeFileSync(path.join(dir, 'onnx', 'decoder_model_merged.onnx'), modelProto(buildDecoderMergedGraph(m.hyper, m.weights)));
+  const json = (file: string, value: unknown) => fs.writeFileSync(path.join(dir, file), JSON.stringify(value, null, 2) + '\n');
+  json('config.json', bartConfig(m.hyper, m.name));
+  json('generation_config.json', generationConfig());
+  json('tokenizer.json', m.tokenizer.tokenizerJson);
+  json('tokenizer_config.json', m.tokenizer.tokenizerConfig);
+  json('special_tokens_map.json', m.tokenizer.specialTokensMap);
+  if (m.quals) json('quals.json', m.quals);
+}

@@ -1,0 +1,60 @@
+/**
+ * Quick fixes for QUALS diagnostics. Text changes only happen through the edit of an action the
+ * user picks; every other action is one of the extension's own commands with JSON arguments.
+ */
+import { CodeActionKind, type CodeAction, type Diagnostic } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { Commands, type IgnoredFinding } from '../protocol';
+import { DIAGNOSTIC_SOURCE, type FindingData } from './diagnostics';
+
+function findingData(d: Diagnostic): FindingData | null {
+  const data = d.data as Partial<FindingData> | undefined;
+  if (d.source !== DIAGNOSTIC_SOURCE || !data || typeof data.question !== 'string' || typeof data.answer !== 'string') return null;
+  return data as FindingData;
+}
+
+/** The quick fixes for the QUALS diagnostics among `diagnostics` (others are ignored). */
+export function codeActionsFor(doc: TextDocument, diagnostics: readonly Diagnostic[]): CodeAction[] {
+  const actions: CodeAction[] = [];
+  const ours = diagnostics.flatMap((d) => {
+    const data = findingData(d);
+    return data ? [{ d, data }] : [];
+  });
+  for (const { d, data } of ours) {
+    // The edit is offered only while the flagged text is still what was scored: never rewrite text that moved.
+    if (data.sourceAnswer !== null && doc.getText(d.range) === data.answer) {
+      actions.push({
+        title: `Replace with source answer '${data.sourceAnswer}'`,
+        kind: CodeActionKind.QuickFix,
+        diagnostics: [d],
+        isPreferred: true,
+        edit: { changes: { [doc.uri]: [{ range: d.range, newText: data.sourceAnswer }] } },
+      });
+    }
+    const finding: IgnoredFinding = { uri: doc.uri, question: data.question, answer: data.answer };
+    actions.push({
+      title: 'Ignore this finding',
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [d],
+      command: { title: 'Ignore this finding', command: Commands.ignoreFinding, arguments: [finding] },
+    });
+  }
+  if (ours.length > 0) {
+    const all = ours.map((o) => o.d);
+    actions.push(
+      {
+        title: 'Disable QUALS for this file',
+        kind: CodeActionKind.QuickFix,
+        diagnostics: all,
+        command: { title: 'Disable QUALS for this file', command: Commands.disableForFile, arguments: [doc.uri] },
+      },
+      {
+        title: 'Re-check with QUALS',
+        kind: CodeActionKind.QuickFix,
+        diagnostics: all,
+        command: { title: 'Re-check with QUALS', command: Commands.recheck, arguments: [doc.uri] },
+      },
+    );
+  }
+  return actions;
+}

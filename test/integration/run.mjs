@@ -1,0 +1,233 @@
+// Runs the integration suite (test/integration/suite/) inside a real VS Code: code-server 4.100.3
+// (VS Code 1.100.3) loaded by headless Chromium through playwright-core. Both are installed on
+// demand into .cache/vscode-test/ (like @vscode/test-electron downloads VS Code), so the
+// extension's own node_modules stay clean. Every run gets a fresh copy of the fixture workspace and
+// its own HOME/XDG/TMPDIR; code-server binds 127.0.0.1 and its whole process group is killed.
+//
+//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only]
+//   env: QUALS_TEST_MODEL   model folder (default models/tiny-qagen)
+//        CHROMIUM           browser binary (default /usr/bin/chromium)
+//        QUALS_SCREENSHOT   where the squiggle + hover screenshot goes (default docs/images/squiggle-hover.png)
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CODE_SERVER = '4.100.3';
+const PLAYWRIGHT = '1.65.1';
+const CACHE = join(ROOT, '.cache', 'vscode-test', `cs-${CODE_SERVER}`);
+const RIPGREP_ASSET = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
+const TIMEOUT_MS = Number(process.env.QUALS_TEST_TIMEOUT_MS ?? 240_000);
+const args = process.argv.slice(2);
+const grep = args.includes('--grep') ? args[args.indexOf('--grep') + 1] : undefined;
+const t0 = Date.now();
+const say = (...a) => console.log(`[harness ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+
+function fail(message) {
+  console.error(`integration: ${message}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+function run(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', ...opts });
+  if (r.status !== 0) fail(`${cmd} ${argv.join(' ')} exited with ${r.status ?? r.signal}`);
+}
+
+/** Installs code-server + playwright-core into the cache folder once. */
+function ensureHost() {
+  const marker = join(CACHE, 'installed.json');
+  if (existsSync(marker)) return;
+  const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(chromium)) fail(`no Chromium at ${chromium}: apt-get install -y chromium ripgrep libkrb5-dev (see .ci/integration-setup.sh)`);
+  if (!existsSync('/usr/bin/rg')) fail('no /usr/bin/rg: apt-get install -y ripgrep (code-server\'s @vscode/ripgrep is seeded from it)');
+  say(`installing code-server ${CODE_SERVER} and playwright-core ${PLAYWRIGHT} into ${CACHE} (once; a few minutes)`);
+  mkdirSync(CACHE, { recursive: true });
+  writeFileSync(join(CACHE, 'package.json'), JSON.stringify({ name: 'quals-vscode-test-host', private: true }) + '\n');
+  // @vscode/ripgrep's postinstall downloads rg from GitHub: seed its cache with the system rg.
+  const rgCache = join(tmpdir(), 'vscode-ripgrep-cache-1.15.11');
+  if (!existsSync(join(rgCache, RIPGREP_ASSET))) {
+    const staging = mkdtempSync(join(tmpdir(), 'rg-'));
+    mkdirSync(rgCache, { recursive: true });
+    cpSync('/usr/bin/rg', join(staging, 'rg'));
+    run('tar', ['czf', join(rgCache, RIPGREP_ASSET), '-C', staging, 'rg']);
+  }
+  run('npm', ['install', '--no-audit', '--no-fund', `code-server@${CODE_SERVER}`, `playwright-core@${PLAYWRIGHT}`], {
+    cwd: CACHE,
+    env: {
+      ...process.env,
+      // code-server's postinstall runs `npm install` in lib/vscode (node-pty runs `npx node-gyp`); as root
+      // it insists on unsafe-perm; npm >= 11.6 blocks dependency install scripts unless allowed.
+      npm_config_yes: 'true',
+      npm_config_unsafe_perm: 'true',
+      npm_config_dangerously_allow_all_scripts: 'true',
+    },
+  });
+  if (!existsSync(join(CACHE, 'node_modules/code-server/lib/vscode/node_modules.asar'))) {
+    fail('code-server\'s postinstall did not run (lib/vscode/node_modules.asar missing); see the npm output above');
+  }
+  writeFileSync(marker, JSON.stringify({ codeServer: CODE_SERVER, playwright: PLAYWRIGHT, at: new Date().toISOString() }) + '\n');
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function main() {
+  const model = resolve(process.env.QUALS_TEST_MODEL ?? join(ROOT, 'models/tiny-qagen'));
+  if (!args.includes('--bundle-only') && !existsSync(join(model, 'onnx/encoder_model.onnx'))) {
+    fail(`no model at ${model} (onnx/encoder_model.onnx missing); set QUALS_TEST_MODEL to a model folder`);
+  }
+  if (!args.includes('--no-build')) run(process.execPath, ['scripts/build.mjs'], { cwd: ROOT });
+  // The suite is bundled like the extension; mocha stays a real package (it loads files dynamically).
+  const esbuild = createRequire(join(ROOT, 'package.json'))('esbuild');
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'test/integration/suite/index.ts')],
+    outfile: join(ROOT, 'out/integration/suite.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    external: ['vscode', 'mocha'],
+    logLevel: 'warning',
+  });
+  if (args.includes('--bundle-only')) return; // test/integration/electron.mjs runs the bundle in desktop VS Code
+  ensureHost();
+
+  const tmp = mkdtempSync(join(tmpdir(), 'quals-it-'));
+  const workspace = join(tmp, 'workspace');
+  cpSync(join(ROOT, 'test/integration/fixture'), workspace, { recursive: true });
+  const userData = join(tmp, 'user-data');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  writeFileSync(
+    join(userData, 'User/settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'update.mode': 'none',
+      'workbench.tips.enabled': false,
+      'editor.hover.delay': 100,
+      'quals.model': model,
+    }),
+  );
+  for (const d of ['home', 'config', 'data', 'cache', 'tmp']) mkdirSync(join(tmp, d), { recursive: true });
+  const screenshot = resolve(process.env.QUALS_SCREENSHOT ?? join(ROOT, 'docs/images/squiggle-hover.png'));
+  const env = {
+    ...process.env,
+    HOME: join(tmp, 'home'),
+    XDG_CONFIG_HOME: join(tmp, 'config'),
+    XDG_DATA_HOME: join(tmp, 'data'),
+    XDG_CACHE_HOME: join(tmp, 'cache'),
+    TMPDIR: join(tmp, 'tmp'),
+    QUALS_TEST_MODEL: model,
+    QUALS_TEST_WORKSPACE: workspace,
+    QUALS_TEST_SIGNAL_DIR: join(tmp, 'signals'),
+    ...(grep ? { QUALS_TEST_GREP: grep } : {}),
+  };
+  mkdirSync(env.QUALS_TEST_SIGNAL_DIR);
+
+  const port = await freePort();
+  const root = join(CACHE, 'node_modules/code-server');
+  const cs = spawn(
+    process.execPath,
+    [join(root, 'out/node/entry.js'), '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+      '--disable-workspace-trust', '--extensions-dir', join(tmp, 'extensions'), '--user-data-dir', userData],
+    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let csLog = '';
+  cs.stdout.on('data', (d) => (csLog += d));
+  cs.stderr.on('data', (d) => (csLog += d));
+  let browser;
+  const cleanup = async () => {
+    await browser?.close().catch(() => undefined);
+    try {
+      process.kill(-cs.pid, 'SIGKILL'); // the group: code-server, its extension host and our language server
+    } catch {
+      // already gone
+    }
+    if (!process.env.QUALS_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    for (let i = 0; !/HTTP server listening/.test(csLog); i++) {
+      if (i > 300 || cs.exitCode !== null) throw new Error(`code-server did not start:\n${csLog}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    say(`code-server ${CODE_SERVER} on 127.0.0.1:${port}`);
+    const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionTestsPath', remote(join(ROOT, 'out/integration/suite.js'))],
+      ['skipWelcome', 'true'],
+    ]);
+    const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`;
+    const { chromium } = createRequire(join(CACHE, 'package.json'))('playwright-core');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+    let finish;
+    const exited = new Promise((r) => (finish = r));
+    const counts = { passed: 0, failed: 0 };
+    await page.exposeFunction('codeAutomationLog', (_type, a) => {
+      const line = format(...(a ?? []));
+      const m = /^QUALS-RESULT (\d+) passed, (\d+) failed/.exec(line);
+      if (m) Object.assign(counts, { passed: Number(m[1]), failed: Number(m[2]), reported: true });
+      else if (line.startsWith('QUALS-SCREENSHOT ')) void takeScreenshot(page, screenshot, env.QUALS_TEST_SIGNAL_DIR);
+      else console.log(line);
+    });
+    await page.exposeFunction('codeAutomationExit', (code) => finish(code));
+    const timer = setTimeout(() => finish('timeout'), TIMEOUT_MS);
+    await page.goto(url);
+    const code = await exited;
+    clearTimeout(timer);
+    if (code === 'timeout') console.error(`integration: the suite did not finish within ${TIMEOUT_MS / 1000} s`);
+    if (!counts.reported) counts.failed = Math.max(counts.failed, 1);
+    say(`extension tests exited with ${code}`);
+    console.log(`${counts.passed} passed, ${counts.failed} failed`);
+    await cleanup();
+    process.exit(code === 0 && counts.failed === 0 ? 0 : 1);
+  } catch (e) {
+    console.error(e);
+    console.log('0 passed, 1 failed');
+    await cleanup();
+    process.exit(1);
+  }
+}
+
+/** The suite asks for a screenshot when a squiggle and its hover are on screen; it waits for the signal file. */
+async function takeScreenshot(page, file, signalDir) {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmpFile = `${file}.tmp.png`;
+    await page.screenshot({ path: tmpFile });
+    renameSync(tmpFile, file);
+    say(`screenshot saved: ${file}`);
+  } catch (e) {
+    say(`screenshot failed: ${e}`);
+  } finally {
+    writeFileSync(join(signalDir, 'screenshot-done'), '');
+  }
+}
+
+main().catch((e) => fail(e?.stack ?? String(e)));

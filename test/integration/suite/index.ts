@@ -1,0 +1,25 @@
+/**
+ * Entry point of the integration suite inside a real VS Code extension host: code-server through
+ * test/integration/run.mjs, or a desktop VS Code through @vscode/test-electron (see README.md
+ * here). Prints `QUALS-RESULT N passed, N failed` for the harness and rejects on failure.
+ */
+/// <reference types="mocha" />
+import Mocha from 'mocha';
+import { registerExtensionTests } from './extension.test';
+import { registerExplorerTests } from './explorer.test';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec', ...(process.env.QUALS_TEST_GREP ? { grep: process.env.QUALS_TEST_GREP } : {}) });
+  // The tests are bundled into this file: define them after mocha installed its tdd globals.
+  mocha.suite.emit('pre-require', globalThis, 'extension.test.ts', mocha);
+  registerExtensionTests();
+  registerExplorerTests();
+  return new Promise((resolve, reject) => {
+    const runner = mocha.run((failures) => {
+      const passed = runner.stats?.passes ?? 0;
+      console.log(`QUALS-RESULT ${passed} passed, ${failures} failed`);
+      if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { codeActionsFor } from '../../src/server/code-actions';
+import { toDiagnostics, type Placement } from '../../src/server/diagnostics';
+import { pair, result, span } from './server-fixtures';
+
+const SUMMARY = 'Fury beat Klitschko in Paris on Saturday.';
+const doc = TextDocument.create('file:///w/a.summary.md', 'markdown', 1, SUMMARY);
+const place: Placement = {
+  summaryRange: (s, e) => ({ start: doc.positionAt(s), end: doc.positionAt(e) }),
+  sourceLocation: (s, e) => ({ uri: 'file:///w/a.md', range: { start: { line: 0, character: s }, end: { line: 0, character: e } } }),
+};
+const flagged = (sourceText: string | null, agrees = false) =>
+  toDiagnostics(
+    result([
+      pair({
+        id: 'q1',
+        question: 'Where?',
+        answer: 'Paris',
+        score: -3,
+        spans: [span(SUMMARY, 'Paris')],
+        sourceAnswer: sourceText === null ? null : { text: sourceText, meanLogp: -0.2, span: null, agrees },
+      }),
+    ]),
+    place,
+    { threshold: -1, severity: 'warning', uri: doc.uri, ignored: [] },
+  );
+
+test('replace with the source answer edits exactly the flagged span', () => {
+  const diagnostics = flagged(' Dusseldorf');
+  const actions = codeActionsFor(doc, diagnostics);
+  assert.deepEqual(actions.map((a) => a.title), [
+    "Replace with source answer 'Dusseldorf'",
+    'Ignore this finding',
+    'Disable QUALS for this file',
+    'Re-check with QUALS',
+  ]);
+  const edits = actions[0]!.edit!.changes![doc.uri]!;
+  assert.equal(TextDocument.applyEdits(doc, edits), 'Fury beat Klitschko in Dusseldorf on Saturday.');
+  assert.deepEqual(actions[1]!.command, {
+    title: 'Ignore this finding',
+    command: 'quals.ignoreFinding',
+    arguments: [{ uri: doc.uri, question: 'Where?', answer: 'Paris' }],
+  });
+  assert.deepEqual(actions[2]!.command?.arguments, [doc.uri]);
+});
+
+test('no replacement without a differing source answer, or when the text moved since the check', () => {
+  assert.ok(!codeActionsFor(doc, flagged(null)).some((a) => a.edit));
+  assert.ok(!codeActionsFor(doc, flagged('Paris', true)).some((a) => a.edit));
+  const edited = TextDocument.create(doc.uri, 'markdown', 2, 'Fury beat Klitschko in Rome on Saturday.');
+  assert.ok(!codeActionsFor(edited, flagged('Dusseldorf')).some((a) => a.edit));
+});
+
+test("other tools' diagnostics get no QUALS actions", () => {
+  const foreign = { ...flagged('Dusseldorf')[0]!, source: 'cSpell' };
+  assert.deepEqual(codeActionsFor(doc, [foreign]), []);
+});
