@@ -31,7 +31,8 @@ export function probabilityCell(logp: number): string {
 const MAX_TOKEN_ROWS = 24;
 
 function tokenTable(tokens: readonly TokenEvidence[]): string[] {
-  const rows = tokens.filter((t) => t.role === 'question' || t.role === 'answer');
+  // Answer tokens first: they are the evidence the card is about; the question follows.
+  const rows = [...tokens.filter((t) => t.role === 'answer'), ...tokens.filter((t) => t.role === 'question')];
   if (rows.length === 0) return [];
   const shown = rows.slice(0, MAX_TOKEN_ROWS);
   const lines = ['| token | p(summary) | p(source) |', '| --- | --- | --- |'];

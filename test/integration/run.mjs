@@ -4,10 +4,11 @@
 // extension's own node_modules stay clean. Every run gets a fresh copy of the fixture workspace and
 // its own HOME/XDG/TMPDIR; code-server binds 127.0.0.1 and its whole process group is killed.
 //
-//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only]
+//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only] [--update-screenshot]
 //   env: QUALS_TEST_MODEL   model folder (default models/tiny-qagen)
 //        CHROMIUM           browser binary (default /usr/bin/chromium)
-//        QUALS_SCREENSHOT   where the squiggle + hover screenshot goes (default docs/images/squiggle-hover.png)
+//        QUALS_SCREENSHOT   where the squiggle + hover screenshot goes (default out/integration/;
+//                           --update-screenshot: docs/images/squiggle-hover.png, the README's)
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -127,7 +128,9 @@ async function main() {
     }),
   );
   for (const d of ['home', 'config', 'data', 'cache', 'tmp']) mkdirSync(join(tmp, d), { recursive: true });
-  const screenshot = resolve(process.env.QUALS_SCREENSHOT ?? join(ROOT, 'docs/images/squiggle-hover.png'));
+  const screenshot = resolve(
+    process.env.QUALS_SCREENSHOT ?? join(ROOT, args.includes('--update-screenshot') ? 'docs/images' : 'out/integration', 'squiggle-hover.png'),
+  );
   const env = {
     ...process.env,
     HOME: join(tmp, 'home'),
@@ -193,7 +196,7 @@ async function main() {
       const line = format(...(a ?? []));
       const m = /^QUALS-RESULT (\d+) passed, (\d+) failed/.exec(line);
       if (m) Object.assign(counts, { passed: Number(m[1]), failed: Number(m[2]), reported: true });
-      else if (line.startsWith('QUALS-SCREENSHOT ')) void takeScreenshot(page, screenshot, env.QUALS_TEST_SIGNAL_DIR);
+      else if (line.trim() === 'QUALS-SCREENSHOT') void takeScreenshot(page, screenshot, env.QUALS_TEST_SIGNAL_DIR);
       else console.log(line);
     });
     await page.exposeFunction('codeAutomationExit', (code) => finish(code));

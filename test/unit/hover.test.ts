@@ -44,6 +44,7 @@ test('the hover card shows question, both answers, score and token evidence, and
   assert.match(md, /\*\*Source says:\*\* "Dusseldorf/);
   assert.match(md, /\| \*\*Paris\*\* \| ▉?.* 0\.95 \| . 0\.02 \|/);
   assert.ok(!md.includes('</s>'), 'separator and EOS tokens are not listed');
+  assert.ok(md.indexOf('| **Paris** |') < md.indexOf('| Who |'), 'answer tokens come before the question tokens');
 });
 
 test('probability cells: bar glyph grows with p', () => {
