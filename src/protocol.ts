@@ -18,6 +18,7 @@ export const Commands = {
   enableForFile: 'quals.enableForFile',
   recheck: 'quals.recheck',
   showOutput: 'quals.showOutput',
+  chooseModel: 'quals.chooseModel',
   /** Owned by the explorer view: reveals one QA pair. Argument: {@link ShowPairArgs}. */
   explorerShowPair: 'quals.explorer.showPair',
 } as const;

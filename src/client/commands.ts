@@ -3,6 +3,7 @@
  * server fall back to offering a restart when it is not running.
  */
 import * as vscode from 'vscode';
+import { chooseModelFolder } from './notifier';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Commands, pairingRequest, scoreRequest, type ScoreResponse } from '../protocol';
 import type { Ctx } from './context';
@@ -129,6 +130,7 @@ const TABLE: Record<string, Factory> = {
   [Commands.disableForFile]: setDisabled(true),
   [Commands.enableForFile]: setDisabled(false),
   [Commands.showOutput]: (ctx) => () => ctx.log.show(true),
+  [Commands.chooseModel]: () => () => chooseModelFolder(),
 };
 
 export function registerCommands(ctx: Ctx): void {
