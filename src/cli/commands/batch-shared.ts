@@ -117,7 +117,4 @@ export function reportError(command: string, e: unknown): number {
   return code;
 }
 
-export function usageError(command: string, message: string): number {
-  process.stderr.write(`quals ${command}: ${message}\nRun \`quals ${command} --help\` for usage.\n`);
-  return EXIT.usage;
-}
+export { usageError } from '../parse-command';

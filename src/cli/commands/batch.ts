@@ -1,5 +1,4 @@
 /** `quals batch`: scores every (document, summary) line of a JSONL file, streaming, resumable, shardable. */
-import { parseArgs } from 'node:util';
 import { DEFAULT_FIELDS, extractPair, type FieldMapping, type JsonRecord } from '../../batch/fields';
 import { runBatch } from '../../batch/runner';
 import { parseShard, type Shard } from '../../batch/shard';
@@ -7,6 +6,7 @@ import { rouge } from '../../metrics/rouge';
 import { EXIT } from '../exit-codes';
 import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
 import { RUN_FLAGS_HELP, RUN_FLAG_SPECS, formatSummary, interruptSignal, makeProgress, parseWorkers, reportError, startScoring, usageError } from './batch-shared';
+import { parseCommand } from '../parse-command';
 
 const HELP = `Usage: quals batch --in FILE.jsonl --out FILE.jsonl [options]
 
@@ -35,34 +35,21 @@ Exit codes: 0 ok (bad lines are reported, not fatal), 1 usage, 2 bad input/outpu
 const RESERVED = new Set(['line', 'id', 'status', 'score', 'error', 'rouge', 'schemaVersion', 'message', 'mode', 'model', 'source', 'summaryTokens', 'candidates', 'pairs', 'timings']);
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        in: { type: 'string' },
-        out: { type: 'string' },
-        'doc-field': { type: 'string' },
-        'summary-field': { type: 'string' },
-        'id-field': { type: 'string' },
-        keep: { type: 'string' },
-        rouge: { type: 'boolean' },
-        'reference-field': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...RUN_FLAG_SPECS,
-        ...MODEL_FLAG_SPECS,
-        ...OPTION_FLAG_SPECS,
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usageError('batch', (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand('batch', args, {
+      in: { type: 'string' },
+      out: { type: 'string' },
+      'doc-field': { type: 'string' },
+      'summary-field': { type: 'string' },
+      'id-field': { type: 'string' },
+      keep: { type: 'string' },
+      rouge: { type: 'boolean' },
+      'reference-field': { type: 'string' },
+      ...RUN_FLAG_SPECS,
+      ...MODEL_FLAG_SPECS,
+      ...OPTION_FLAG_SPECS,
+  }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   if (typeof values.in !== 'string' || typeof values.out !== 'string') return usageError('batch', 'both --in FILE and --out FILE are needed.');
   if (values.resume && values.overwrite) return usageError('batch', '--resume and --overwrite exclude each other.');
   let shard: Shard | undefined;

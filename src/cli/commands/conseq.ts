@@ -1,8 +1,8 @@
 /** `quals conseq`: builds ConSeq training sets (S+ references, S- worst samples) from scored JSONL. */
-import { parseArgs } from 'node:util';
 import { buildConseq, DEFAULT_CONSEQ_FIELDS, type ConseqFields, type ConseqStats } from '../../conseq/build';
 import { EXIT } from '../exit-codes';
 import { reportError, usageError } from './batch-shared';
+import { parseCommand } from '../parse-command';
 
 const HELP = `Usage: quals conseq --scored FILE.jsonl --out-dir DIR [options]
 
@@ -30,33 +30,20 @@ Each set takes floor(n x P / 100) of the n rankable documents; ties keep input o
 Exit codes: 0 ok, 1 usage, 2 bad input.`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        scored: { type: 'string' },
-        'out-dir': { type: 'string' },
-        'negative-percent': { type: 'string' },
-        'positive-percent': { type: 'string' },
-        'id-field': { type: 'string' },
-        'role-field': { type: 'string' },
-        'doc-field': { type: 'string' },
-        'summary-field': { type: 'string' },
-        'score-field': { type: 'string' },
-        overwrite: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usageError('conseq', (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand('conseq', args, {
+      scored: { type: 'string' },
+      'out-dir': { type: 'string' },
+      'negative-percent': { type: 'string' },
+      'positive-percent': { type: 'string' },
+      'id-field': { type: 'string' },
+      'role-field': { type: 'string' },
+      'doc-field': { type: 'string' },
+      'summary-field': { type: 'string' },
+      'score-field': { type: 'string' },
+      overwrite: { type: 'boolean' },
+  }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   if (typeof values.scored !== 'string' || typeof values['out-dir'] !== 'string') return usageError('conseq', 'both --scored FILE and --out-dir DIR are needed.');
   const pct = (flag: string): number | string => {
     const raw = values[flag];

@@ -1,5 +1,4 @@
 /** `quals rouge`: ROUGE-1/2/L F1 of summaries against references (one pair, or every line of a JSONL file). */
-import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { AtomicJsonl } from '../../batch/atomic';
 import { parseRecord, recordId, textField } from '../../batch/fields';
@@ -8,6 +7,7 @@ import { rouge, type RougeScores } from '../../metrics/rouge';
 import { EXIT } from '../exit-codes';
 import { readTextFile } from '../read-input';
 import { reportError, usageError } from './batch-shared';
+import { parseCommand } from '../parse-command';
 
 const HELP = `Usage: quals rouge --summary FILE --reference FILE
        quals rouge --in FILE.jsonl [--out FILE.jsonl] [options]
@@ -27,32 +27,19 @@ Prints F1 (x100) for one pair, or the averages over the lines of a file.
 Exit codes: 0 ok, 1 usage, 2 bad input.`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        summary: { type: 'string' },
-        reference: { type: 'string' },
-        in: { type: 'string' },
-        out: { type: 'string' },
-        'summary-field': { type: 'string' },
-        'reference-field': { type: 'string' },
-        'id-field': { type: 'string' },
-        json: { type: 'boolean' },
-        overwrite: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usageError('rouge', (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand('rouge', args, {
+      summary: { type: 'string' },
+      reference: { type: 'string' },
+      in: { type: 'string' },
+      out: { type: 'string' },
+      'summary-field': { type: 'string' },
+      'reference-field': { type: 'string' },
+      'id-field': { type: 'string' },
+      json: { type: 'boolean' },
+      overwrite: { type: 'boolean' },
+  }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   try {
     if (typeof values.in === 'string') return await runFile(values);
     if (typeof values.summary !== 'string' || typeof values.reference !== 'string') return usageError('rouge', 'give --summary FILE and --reference FILE, or --in FILE.jsonl.');

@@ -1,10 +1,10 @@
 /** `quals score`: one (source, summary) pair -> a readable report, or the result JSON with --json. */
-import { parseArgs } from 'node:util';
 import { createEngine } from '../../scoring/engine';
 import { EXIT, describeError } from '../exit-codes';
 import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
 import { readTextFile } from '../read-input';
 import { renderReport } from '../report';
+import { parseCommand } from '../parse-command';
 
 export const DEFAULT_THRESHOLD = -1;
 
@@ -22,30 +22,16 @@ ${MODEL_FLAGS_HELP}
 Exit codes: 0 ok, 1 usage, 2 bad input, 3 model problem.`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        source: { type: 'string' },
-        summary: { type: 'string' },
-        json: { type: 'boolean' },
-        threshold: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...MODEL_FLAG_SPECS,
-        ...OPTION_FLAG_SPECS,
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`quals score: ${(e as Error).message}\nRun \`quals score --help\` for usage.\n`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand('score', args, {
+      source: { type: 'string' },
+      summary: { type: 'string' },
+      json: { type: 'boolean' },
+      threshold: { type: 'string' },
+      ...MODEL_FLAG_SPECS,
+      ...OPTION_FLAG_SPECS,
+  }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   if (typeof values.source !== 'string' || typeof values.summary !== 'string') {
     process.stderr.write('quals score: both --source FILE and --summary FILE are needed.\nRun `quals score --help` for usage.\n');
     return EXIT.usage;
