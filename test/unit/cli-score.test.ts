@@ -21,6 +21,31 @@ function quals(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+describe('quals score on the toy model', () => {
+  const garbled = file('garbled.txt', 'Fury beat Klitschko in Paris on Saturday.');
+  it('prints a readable report: score, pairs worst first, suspect spans marked', () => {
+    const r = quals('score', '--source', source, '--summary', garbled, '--device', 'cpu', '--threshold', '-0.3');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Pairs, worst first:\n {2}✗ +-\d+\.\d{3} +.*"Paris"/, 'the worst pair is the garbled place');
+    assert.match(r.out, /^QUALS -?\d+\.\d{3}/);
+    assert.match(r.out, /Pairs, worst first:/);
+    const scores = [...r.out.matchAll(/^ {2}[✓✗] +(-?\d+\.\d{3})/gm)].map((m) => Number(m[1]));
+    assert.ok(scores.length > 0);
+    assert.deepEqual(scores, [...scores].sort((a, b) => a - b), 'worst first');
+    assert.match(r.out, /\[\[Paris\]\]/, 'the garbled place is marked');
+  });
+
+  it('--json prints the result schema', () => {
+    const r = quals('score', '--source', source, '--summary', garbled, '--device', 'cpu', '--json');
+    assert.equal(r.code, 0, r.err);
+    const result = JSON.parse(r.out);
+    assert.equal(result.schemaVersion, 1);
+    assert.equal(result.status, 'ok');
+    assert.equal(typeof result.score, 'number');
+    assert.ok(result.pairs.every((p: { spans: unknown[] }) => Array.isArray(p.spans)));
+  });
+});
+
 describe('quals score: usage and bad input', () => {
   it('no arguments: usage, exit 1', () => {
     const r = quals('score', '--source', source);
