@@ -24,7 +24,7 @@ function quals(...args: string[]) {
 describe('quals score on the toy model', () => {
   const garbled = file('garbled.txt', 'Fury beat Klitschko in Paris on Saturday.');
   it('prints a readable report: score, pairs worst first, suspect spans marked', () => {
-    const r = quals('score', '--source', source, '--summary', garbled, '--device', 'cpu', '--threshold', '-0.3');
+    const r = quals('score', '--source', source, '--summary', garbled, '--device', 'cpu', '--threshold=-0.3');
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /Pairs, worst first:\n {2}✗ +-\d+\.\d{3} +.*"Paris"/, 'the worst pair is the garbled place');
     assert.match(r.out, /^QUALS -?\d+\.\d{3}/);

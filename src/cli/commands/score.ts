@@ -16,7 +16,8 @@ worst first, with suspect answers marked in the summary.
   --source FILE          the source document (UTF-8 text)
   --summary FILE         the summary to check (UTF-8 text)
   --json                 print the result as JSON (schema: docs/result-schema.md)
-  --threshold X          pairs scoring below X are suspect (default ${DEFAULT_THRESHOLD})
+  --threshold=X          pairs scoring below X are suspect (default ${DEFAULT_THRESHOLD}; write
+                         negative values with "=", e.g. --threshold=-1.5)
 ${MODEL_FLAGS_HELP}
 
 Exit codes: 0 ok, 1 usage, 2 bad input, 3 model problem.`;
