@@ -38,7 +38,11 @@ export type Pool = keyof typeof POOLS;
 export const NUMERIC_POOLS: ReadonlySet<Pool> = new Set(['num', 'season', 'birth', 'day', 'month']);
 const ENTITY_POOLS: ReadonlySet<Pool> = new Set(['person', 'team', 'city']);
 
-/** One fact: a relation name and its slot values (slot name -> surface word). */
+/**
+ * One fact: a relation name and its slot values (slot name -> surface word).
+ * Questions are kept short (at most 6 tokens before the separator): the reference search stops
+ * once it has numBeams finished sequences, so long QA pairs would rarely be generated at all.
+ */
 export interface Fact {
   rel: RelName;
   slots: Record<string, string>;
@@ -63,7 +67,7 @@ export const RELATIONS = {
     slots: { t: 'team', a: 'person', n: 'num' },
     text: (s) => `${s.t} signed ${s.a} for ${s.n} million.`,
     qs: [[(s) => `Which team signed ${s.a}?`, slot('t')], [(s) => `Who did ${s.t} sign?`, slot('a')],
-      [(s) => `How much did ${s.t} pay for ${s.a}?`, (s) => `${s.n} million`]],
+      [(s) => `What did ${s.a} cost?`, (s) => `${s.n} million`]],
   },
   visited: {
     slots: { a: 'person', c: 'city', m: 'month' },
@@ -74,14 +78,14 @@ export const RELATIONS = {
   won: {
     slots: { t: 'team', n: 'num', y: 'season' },
     text: (s) => `${s.t} won ${s.n} games in ${s.y}.`,
-    qs: [[(s) => `How many games did ${s.t} win in ${s.y}?`, slot('n')], [(s) => `Which team won ${s.n} games in ${s.y}?`, slot('t')],
-      [(s) => `When did ${s.t} win ${s.n} games?`, slot('y')]],
+    qs: [[(s) => `How many games did ${s.t} win?`, slot('n')], [(s) => `Which team won ${s.n} games?`, slot('t')],
+      [(s) => `When did ${s.t} win?`, slot('y')]],
   },
   scored: {
     slots: { a: 'person', n: 'num', t: 'team' },
     text: (s) => `${s.a} scored ${s.n} goals for ${s.t}.`,
-    qs: [[(s) => `How many goals did ${s.a} score?`, slot('n')], [(s) => `Who scored ${s.n} goals for ${s.t}?`, slot('a')],
-      [(s) => `Which team did ${s.a} score for?`, slot('t')]],
+    qs: [[(s) => `How many did ${s.a} score?`, slot('n')], [(s) => `Who scored for ${s.t}?`, slot('a')],
+      [(s) => `Who did ${s.a} score for?`, slot('t')]],
   },
   born: {
     slots: { a: 'person', c: 'city', y: 'birth' },

@@ -18,7 +18,10 @@ export interface KindMetrics {
   auc: number;
   /** Corrupted summaries whose worst pair's answer span covers, or question names, the corrupted word. */
   localised: number;
-  /** Corrupted summaries whose worst pair's "source says" answer is the original word. */
+  /**
+   * Corrupted summaries where "source says" gives the original word, read from the worst pair
+   * whose answer span is on the corrupted word (the pair a quick fix would replace), else the worst pair.
+   */
   sourceSaysOriginal: number;
   noPairs: number;
 }
@@ -45,14 +48,17 @@ export function worstPair(r: QualsResult): QaPairResult | undefined {
   return r.pairs.reduce<QaPairResult | undefined>((w, p) => (!w || p.score < w.score ? p : w), undefined);
 }
 
-/** Does the pair point at the corrupted word, which sits in the summary's first sentence? */
-export function pointsAt(pair: QaPairResult, summary: string, word: string): boolean {
-  const firstSentenceEnd = summary.indexOf('.') + 1;
-  const m = wordRe(word).exec(summary.slice(0, firstSentenceEnd));
+/** Is the pair's answer span on the corrupted word, which sits in the summary's first sentence? */
+export function answersOn(pair: QaPairResult, summary: string, word: string): boolean {
+  const m = wordRe(word).exec(summary.slice(0, summary.indexOf('.') + 1));
   if (!m) return false;
   const [start, end] = [m.index, m.index + word.length];
-  const onSpan = pair.spans.some((s) => s.start < end && s.end > start);
-  return onSpan || wordRe(word).test(pair.question);
+  return pair.spans.some((s) => s.start < end && s.end > start);
+}
+
+/** Does the pair point at the corrupted word: answer span on it, or a question naming it? */
+export function pointsAt(pair: QaPairResult, summary: string, word: string): boolean {
+  return answersOn(pair, summary, word) || wordRe(word).test(pair.question);
 }
 
 /** Scores every case's faithful and corrupted summaries and aggregates the metrics. */
@@ -78,7 +84,10 @@ export async function evaluate(engine: QualsEngine, cases: EvalCase[], onCase?: 
       else misses.push(`${kind} #${i}: faithful ${f.score?.toFixed(3)} "${c.faithful}" vs ${r.score?.toFixed(3)} "${k.summary}"`);
       const worst = worstPair(r);
       if (worst && pointsAt(worst, k.summary, k.corrupted)) m.localised++;
-      if (worst?.sourceAnswer && worst.sourceAnswer.text.split(/\s+/).includes(k.original)) m.sourceSaysOriginal++;
+      else misses.push(`${kind} #${i} not localised (${k.corrupted}): worst pair ${worst ? `"${worst.question}" -> "${worst.answer}" ${worst.score.toFixed(3)}` : 'none'}`);
+      const onWord = r.pairs.filter((p) => answersOn(p, k.summary, k.corrupted));
+      const fixPair = onWord.length ? onWord.reduce((a, b) => (b.score < a.score ? b : a)) : worst;
+      if (fixPair?.sourceAnswer?.text.split(/\s+/).includes(k.original)) m.sourceSaysOriginal++;
     }
     onCase?.(i);
   }
