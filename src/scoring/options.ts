@@ -45,6 +45,14 @@ export const DEFAULT_OPTIONS: Readonly<QualsOptions> = Object.freeze({
   maxLogitsFloats: 64 * 1024 * 1024,
 });
 
+/**
+ * Default flagging threshold on a pair's score (LL_D - LL_S, a mean per-token log-probability
+ * drop): pairs below it are reported as unsupported. Supported pairs sit near 0; half a nat per
+ * token lost under the source is a clear drop. The VS Code setting quals.threshold and the CLI
+ * flag --threshold default to it (a test keeps package.json in step).
+ */
+export const DEFAULT_PAIR_THRESHOLD = -0.5;
+
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof QualsOptions)[];
 
 /** Thrown for option values a user supplied that cannot work; the message is written for users. */

@@ -129,6 +129,18 @@ export function scoredSummaryText(text: string): { text: string; offset: number 
   return { text: body, offset };
 }
 
+/**
+ * The summary with its front matter and directive comments blanked (every character but line
+ * breaks turned into a space), so offsets and line numbers of a result stay those of the file.
+ * The engine collapses whitespace before the model reads the text, so the blanks cost nothing.
+ */
+export function blankDirectives(text: string): string {
+  const blank = (m: string) => m.replace(/[^\r\n]/g, ' ');
+  const fm = FRONT_MATTER.exec(text);
+  const head = fm ? blank(fm[0]) : '';
+  return head + text.slice(head.length).replace(new RegExp(COMMENT_DIRECTIVE.source, 'g'), blank);
+}
+
 export { DEFAULT_JSONL_FIELDS, readJsonlLine, splitLines } from './jsonl-lines';
 export type { JsonlFields, JsonlLine, JsonlPair } from './jsonl-lines';
 

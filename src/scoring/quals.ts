@@ -16,7 +16,7 @@ import type { LoadedModel } from './model/loader';
 import type { QualsOptions } from './options';
 import { type QaPairResult, type QualsResult, type TextSpan, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
 import { type PairCandidate, selectRoundRobin } from './selection';
-import { LineIndex, findAnswerSpans, locateAnswer } from './spans';
+import { LineIndex, collapseWhitespace, findAnswerSpans, locateAnswer } from './spans';
 
 /** Texts longer than this are refused before tokenisation (the model would truncate them anyway). */
 export const MAX_TEXT_CHARS = 2_000_000;
@@ -82,8 +82,10 @@ export async function scoreQuals(
   const { format, seq2seq, tokenizer } = model;
   const t0 = performance.now();
 
-  const summaryInput = format.encodeInput(summary);
-  const sourceInput = format.encodeInput(source);
+  // The model reads whitespace-collapsed text; spans are found in the original texts.
+  const summaryInput = format.encodeInput(collapseWhitespace(summary).text);
+  const sourceView = collapseWhitespace(source);
+  const sourceInput = format.encodeInput(sourceView.text);
   const summaryEnc = await seq2seq.encode(summaryInput.ids);
   throwIfAborted(signal);
   const sourceEnc = await seq2seq.encode(sourceInput.ids);
@@ -127,7 +129,7 @@ export async function scoreQuals(
       tokensKept: sourceInput.tokensKept,
       tokensTotal: sourceInput.tokensTotal,
       truncated: sourceInput.truncated,
-      charsKept: sourceInput.charsKept,
+      charsKept: sourceInput.truncated ? sourceView.originalOffset(sourceInput.charsKept) : source.length,
     },
     summaryTokens: summaryInput.tokensTotal,
     candidates: { generated: hypotheses.length, wellFormed, answerInSummary: candidates.length, selected: selected.length },

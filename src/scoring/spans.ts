@@ -101,23 +101,53 @@ export interface Match {
   wholeWord: boolean;
 }
 
-/** Every case-insensitive occurrence of `needle` in `text` (non-overlapping, left to right). */
+/**
+ * Every case-insensitive occurrence of `needle` in `text` (non-overlapping, left to right). A run
+ * of whitespace in the needle matches any run of whitespace in the text, so an answer still matches
+ * a summary that wraps lines between its words.
+ */
 export function findOccurrences(text: string, needle: string): Match[] {
   const n = needle.trim();
   if (!n) return [];
   const t = fold(text);
-  const q = fold(n).folded;
+  const words = fold(n).folded.split(/\s+/).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pattern = new RegExp(words.join('\\s+'), 'gu');
   const out: Match[] = [];
-  let from = 0;
-  for (;;) {
-    const at = t.folded.indexOf(q, from);
-    if (at < 0) break;
+  for (const m of t.folded.matchAll(pattern)) {
+    const at = m.index!;
     const start = t.startOf[at]!;
-    const end = t.endOf[at + q.length - 1]!;
+    const end = t.endOf[at + m[0].length - 1]!;
     out.push({ start, end, wholeWord: isWholeWord(text, start, end) });
-    from = at + q.length;
   }
   return out;
+}
+
+/**
+ * The text a model reads: whitespace runs (line breaks, indentation, the blanks left where a
+ * directive was) collapsed to one space and the ends trimmed, as in the data QA models are trained
+ * on. `originalOffset` maps an offset of the collapsed text back to the original.
+ */
+export function collapseWhitespace(text: string): { text: string; originalOffset: (offset: number) => number } {
+  const starts: number[] = [];
+  let out = '';
+  const re = /\s+/g;
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    const at = m.index!;
+    for (let i = last; i < at; i++) starts.push(i);
+    out += text.slice(last, at);
+    if (out.length > 0 && at + m[0].length < text.length) {
+      starts.push(at);
+      out += ' ';
+    }
+    last = at + m[0].length;
+  }
+  for (let i = last; i < text.length; i++) starts.push(i);
+  out += text.slice(last);
+  return {
+    text: out,
+    originalOffset: (offset) => (offset >= starts.length ? text.length - (text.length - text.trimEnd().length) : starts[offset]!),
+  };
 }
 
 /** Whole-word occurrences of an answer in a text; the QA filter keeps a pair only if there is one. */

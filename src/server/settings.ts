@@ -4,7 +4,7 @@
  * back to its default when missing or malformed, so a typo in settings.json never breaks checks.
  */
 import type { Device, ModelFormatName } from '../scoring/engine-api';
-import type { QualsOptions, ScoringMode } from '../scoring/options';
+import { DEFAULT_PAIR_THRESHOLD, type QualsOptions, type ScoringMode } from '../scoring/options';
 import { DEFAULT_PAIR_RULES, isPairRule, type PairRule } from '../scoring/pairing';
 import { DEFAULT_JSONL_FIELDS, type JsonlFields } from '../scoring/jsonl-lines';
 
@@ -37,7 +37,7 @@ export const DEFAULT_SETTINGS: Readonly<QualsSettings> = Object.freeze({
   device: 'auto',
   checkOn: 'save',
   debounceMs: 800,
-  threshold: -1,
+  threshold: DEFAULT_PAIR_THRESHOLD,
   diagnosticSeverity: 'warning',
   pairs: [...DEFAULT_PAIR_RULES],
   jsonlFields: [...DEFAULT_JSONL_FIELDS],

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { OPTION_FLAGS } from '../../src/cli/options-flags';
-import { DEFAULT_OPTIONS, OPTION_KEYS, OptionsError, resolveOptions } from '../../src/scoring/options';
+import { DEFAULT_OPTIONS, DEFAULT_PAIR_THRESHOLD, OPTION_KEYS, OptionsError, resolveOptions } from '../../src/scoring/options';
 
 /** Options deliberately not exposed to users (internal memory bound). */
 const INTERNAL = new Set(['maxLogitsFloats']);
@@ -23,6 +23,10 @@ describe('one option set, three surfaces', () => {
   it('every user-facing option has a CLI flag', () => {
     const exposed = OPTION_KEYS.filter((k) => !INTERNAL.has(k));
     assert.deepEqual(Object.values(OPTION_FLAGS).sort(), [...exposed].sort());
+  });
+
+  it('the VS Code threshold setting defaults to the engine\'s pair threshold', () => {
+    assert.equal((settings['quals.threshold'] as { default?: number }).default, DEFAULT_PAIR_THRESHOLD);
   });
 
   it('defaults are the reference settings', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  blankDirectives,
   DEFAULT_PAIR_RULES,
   findDirective,
   globToRegExp,
@@ -96,4 +97,12 @@ test('JSONL: the document field is mapped too (related information points into i
   assert.ok(r.kind === 'pair');
   const at = r.pair.document.indexOf('Fury');
   assert.equal(line.slice(r.pair.documentRawOffsets[at], r.pair.documentRawOffsets[at + 4]), 'Fury');
+});
+
+test('blankDirectives keeps offsets and line breaks but hides front matter and directive comments', () => {
+  const text = '---\r\nsource: a.md\r\n---\r\n<!-- quals-source: b.md -->\nFury won.';
+  const out = blankDirectives(text);
+  assert.equal(out.length, text.length);
+  assert.equal(out.replace(/\s+/g, ' ').trim(), 'Fury won.');
+  assert.equal(out.split('\n').length, text.split('\n').length);
 });

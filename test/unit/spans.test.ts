@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LineIndex, findAnswerSpans, findOccurrences, isWholeWord, locateAnswer } from '../../src/scoring/spans';
+import { LineIndex, collapseWhitespace, findAnswerSpans, findOccurrences, isWholeWord, locateAnswer } from '../../src/scoring/spans';
 
 describe('LineIndex', () => {
   it('counts UTF-16 characters and splits lines at \\n, \\r\\n and \\r', () => {
@@ -76,5 +76,22 @@ describe('answer spans', () => {
 
   it('an empty answer matches nothing', () => {
     assert.deepEqual(findAnswerSpans('anything', '   '), []);
+  });
+});
+
+describe('whitespace', () => {
+  it('an answer matches across a line wrap in the summary', () => {
+    const text = 'Fury beat\n   Klitschko in Paris';
+    const [span] = findAnswerSpans(text, 'beat Klitschko');
+    assert.equal(text.slice(span!.start, span!.end), 'beat\n   Klitschko');
+  });
+
+  it('collapseWhitespace gives the model one-space text and maps offsets back', () => {
+    const text = '  Fury   beat\r\n\r\nKlitschko.  ';
+    const c = collapseWhitespace(text);
+    assert.equal(c.text, 'Fury beat Klitschko.');
+    const at = c.text.indexOf('Klitschko');
+    assert.equal(text.slice(c.originalOffset(at), c.originalOffset(at) + 9), 'Klitschko');
+    assert.equal(c.originalOffset(c.text.length), text.trimEnd().length);
   });
 });

@@ -1,12 +1,14 @@
 /** `quals score`: one (source, summary) pair -> a readable report, or the result JSON with --json. */
 import { createEngine } from '../../scoring/engine';
+import { DEFAULT_PAIR_THRESHOLD } from '../../scoring/options';
+import { blankDirectives } from '../../scoring/pairing';
 import { EXIT, describeError } from '../exit-codes';
 import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
 import { readTextFile } from '../read-input';
 import { renderReport } from '../report';
 import { parseCommand } from '../parse-command';
 
-export const DEFAULT_THRESHOLD = -1;
+const DEFAULT_THRESHOLD = DEFAULT_PAIR_THRESHOLD;
 
 const HELP = `Usage: quals score --source FILE --summary FILE [options]
 
@@ -48,7 +50,8 @@ export async function run(args: string[]): Promise<number> {
     const summary = readTextFile(values.summary, 'summary');
     const engine = await createEngine(config);
     try {
-      const result = await engine.score({ source, summary });
+      // A summary's `<!-- quals-source: ... -->` directive or front matter is not part of what it claims.
+      const result = await engine.score({ source, summary: blankDirectives(summary) });
       if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
