@@ -82,9 +82,9 @@ describe('tiny QAGen model', () => {
       await engine?.dispose();
     });
 
-    // Issue 3's targets. Two are not reached by the committed model (swap wins 43/48 = 89.6%,
-    // "source says" 64.6%): those run as TODO tests at the issue's threshold, so the gap stays
-    // visible, and a hard floor at the level reached guards against regressions.
+    // Issue 3's targets. One is not reached by the committed model ("source says" 64/96 = 66.7%):
+    // it runs as a TODO test at the issue's threshold, so the gap stays visible, and a hard floor
+    // at the level reached guards against regressions.
     const ISSUE_TARGET_MISSED = 'issue 3 target not reached yet by the toy model (see models/tiny-qagen/README.md)';
     const winRate = (kind: (typeof KINDS)[number]) => report.perKind[kind].wins / report.perKind[kind].cases;
     const wins = (kind: (typeof KINDS)[number]) =>
@@ -94,18 +94,12 @@ describe('tiny QAGen model', () => {
       return { hits: swap.sourceSaysOriginal + number.sourceSaysOriginal, total: swap.cases + number.cases };
     };
 
-    for (const kind of ['number', 'invented'] as const) {
+    for (const kind of KINDS) {
       test(`faithful beats ${kind} in at least 90% of cases`, () => {
         assert.equal(report.perKind[kind].cases, EVAL_CASES);
         assert.ok(winRate(kind) >= 0.9, wins(kind));
       });
     }
-    test('faithful beats swap in at least 85% of cases (regression floor)', () => {
-      assert.ok(winRate('swap') >= 0.85, wins('swap'));
-    });
-    test('faithful beats swap in at least 90% of cases', { todo: ISSUE_TARGET_MISSED }, () => {
-      assert.ok(winRate('swap') >= 0.9, wins('swap'));
-    });
 
     test('the worst pair of a corrupted summary is on, or asks about, the corrupted word in at least 80% of cases', () => {
       const hits = KINDS.reduce((s, k) => s + report.perKind[k].localised, 0);
