@@ -73,31 +73,37 @@ async function main(): Promise<void> {
   const source = words(1000, 2);
   const o = DEFAULT_OPTIONS;
   const sm = model.seq2seq;
-  const stages: { name: string; ms: number; work: WorkCounters }[] = [];
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const before = { ...sm.counters };
+
+  /** One QUALS call's model work, stage by stage, as scoreQuals runs it. */
+  async function oneCall() {
+    const stages: { name: string; ms: number; work: WorkCounters }[] = [];
+    const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+      const before = { ...sm.counters };
+      const t0 = performance.now();
+      const r = await fn();
+      stages.push({ name, ms: performance.now() - t0, work: delta(before, { ...sm.counters }) });
+      return r;
+    };
     const t0 = performance.now();
-    const r = await fn();
-    stages.push({ name, ms: performance.now() - t0, work: delta(before, { ...sm.counters }) });
-    return r;
-  };
+    const summaryIn = model.format.encodeInput(summary);
+    const sourceIn = model.format.encodeInput(source);
+    const [summaryEnc, sourceEnc] = await stage('encode', async () => [await sm.encode(summaryIn.ids), await sm.encode(sourceIn.ids)] as const);
+    const hyps = await stage('beam search', () => beamSearch(sm, summaryEnc, { ...o, eosId: model.format.eosId, padId: model.format.padId }));
+    const targets = hyps.slice(0, o.maxPairs).map((h) => h.tokens);
+    await stage('teacher forcing', async () => {
+      await sm.teacherForce(summaryEnc, targets, o.maxLogitsFloats);
+      await sm.teacherForce(sourceEnc, targets, o.maxLogitsFloats);
+    });
+    const prompts = targets.map((tg) => tg.slice(0, Math.max(1, Math.floor(tg.length / 2))));
+    await stage('answer from source', () => greedyContinuations(sm, sourceEnc, prompts, (id) => id === model.format.eosId, o.sourceAnswerMaxTokens));
+    return { stages, total: performance.now() - t0, summaryIn, sourceIn, hyps, targets };
+  }
 
-  t = performance.now();
-  const summaryIn = model.format.encodeInput(summary);
-  const sourceIn = model.format.encodeInput(source);
-  const [summaryEnc, sourceEnc] = await stage('encode', async () => [await sm.encode(summaryIn.ids), await sm.encode(sourceIn.ids)] as const);
-  const hyps = await stage('beam search', () =>
-    beamSearch(sm, summaryEnc, { ...o, eosId: model.format.eosId, padId: model.format.padId }),
-  );
-  const targets = hyps.slice(0, o.maxPairs).map((h) => h.tokens);
-  await stage('teacher forcing', async () => {
-    await sm.teacherForce(summaryEnc, targets, o.maxLogitsFloats);
-    await sm.teacherForce(sourceEnc, targets, o.maxLogitsFloats);
-  });
-  const prompts = targets.map((tg) => tg.slice(0, Math.max(1, Math.floor(tg.length / 2))));
-  await stage('answer from source', () => greedyContinuations(sm, sourceEnc, prompts, (id) => id === model.format.eosId, o.sourceAnswerMaxTokens));
-  const total = performance.now() - t;
-
+  // The first call after loading pays one-time costs (ONNX Runtime's allocations for new shapes,
+  // first-touch memory); an editor session scores many times, so the table shows the second call.
+  const cold = await oneCall();
+  const { stages, total, summaryIn, sourceIn, hyps, targets } = await oneCall();
+  console.log(`first (cold) call after loading: ${cold.total.toFixed(0)} ms; the table shows the next (warm) call`);
   console.log(`\nOne QUALS call: summary ${summaryIn.tokensTotal} tokens, source ${sourceIn.tokensKept} tokens, ${o.numBeams} beams / ${o.numBeamGroups} groups, ${hyps.length} hypotheses, ${targets.length} pairs scored`);
   console.log(`${'stage'.padEnd(20)}${'time ms'.padStart(10)}${'GFLOP'.padStart(10)}${'floor ms'.padStart(10)}${'time/floor'.padStart(12)}${'calls'.padStart(8)}`);
   let totalFlops = 0;
