@@ -3,7 +3,7 @@
  * and Kendall's tau-b (tie-corrected), with percentile bootstrap confidence intervals. Undefined
  * cases (fewer than 2 points, a constant series) give NaN rather than a misleading number.
  */
-import { mulberry32 } from './random';
+import { mulberry32 } from '../util/prng';
 
 export function pearson(x: readonly number[], y: readonly number[]): number {
   checkLengths(x, y);

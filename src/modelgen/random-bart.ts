@@ -9,17 +9,9 @@ import { buildTokenizer, QAGEN_SEP_TOKEN } from './tokenizer-builder';
 
 export type TestModelSize = 'tiny' | 'base';
 
-/** mulberry32: a small, fast 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../util/prng';
+
+export { mulberry32 };
 
 /** FNV-1a, so every tensor gets its own PRNG stream whatever order the graphs ask for them in. */
 function hash32(s: string): number {

@@ -10,15 +10,11 @@
  * tokens earlier groups *selected*; see docs/quals-engine.md.
  */
 
-export interface BeamSearchConfig {
-  numBeams: number;
-  numBeamGroups: number;
-  diversityStrength: number;
-  /** EOS is banned while fewer than this many tokens have been generated. */
-  minLength: number;
-  /** Generated tokens at most, EOS included; EOS is forced at the last step. */
-  maxLength: number;
-  lengthPenalty: number;
+import type { SearchOptions } from '../options';
+
+/** The search options plus the model's special token ids. minLength bans EOS while fewer tokens
+ * have been generated; EOS is forced at maxLength (generated tokens, EOS included). */
+export interface BeamSearchConfig extends SearchOptions {
   eosId: number;
   padId: number;
 }

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) so bootstrap intervals are reproducible run to run. */
+/** mulberry32: a small seeded 32-bit PRNG returning floats in [0, 1); reproducible run to run (bootstrap intervals, generated models, the toy corpus). */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
