@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { ensureTestModel } from '../src/modelgen/random-bart';
-import { beamSearch, greedyContinuations } from '../src/scoring/model/generate';
+import { beamContinuations, beamSearch } from '../src/scoring/model/generate';
 import { loadModel } from '../src/scoring/model/loader';
 import { measureMatMulGflops } from '../src/scoring/model/ort';
 import { type WorkCounters, emptyCounters } from '../src/scoring/model/seq2seq';
@@ -95,7 +95,9 @@ async function main(): Promise<void> {
       await sm.teacherForce(sourceEnc, targets, o.maxLogitsFloats);
     });
     const prompts = targets.map((tg) => tg.slice(0, Math.max(1, Math.floor(tg.length / 2))));
-    await stage('answer from source', () => greedyContinuations(sm, sourceEnc, prompts, (id) => id === model.format.eosId, o.sourceAnswerMaxTokens));
+    await stage('answer from source', () =>
+      beamContinuations(sm, sourceEnc, prompts, { numBeams: 4, maxLength: o.sourceAnswerMaxTokens, eosId: model.format.eosId, padId: model.format.padId }),
+    );
     return { stages, total: performance.now() - t0, summaryIn, sourceIn, hyps, targets };
   }
 

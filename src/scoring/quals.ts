@@ -11,12 +11,15 @@ import { InputError, ModelError, throwIfAborted } from './errors';
 import type { Hypothesis } from './model/beam-search';
 import type { QaSplit } from './model/formats';
 import type { WorkCounters } from './model/seq2seq';
-import { beamSearch, greedyContinuations } from './model/generate';
+import { beamContinuations, beamSearch } from './model/generate';
 import type { LoadedModel } from './model/loader';
 import type { QualsOptions } from './options';
 import { type QaPairResult, type QualsResult, type TextSpan, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
 import { type PairCandidate, selectRoundRobin } from './selection';
 import { LineIndex, collapseWhitespace, findAnswerSpans, locateAnswer } from './spans';
+
+/** Beams for the "source says" answer: a few alternatives to find one that occurs in the source. */
+const SOURCE_ANSWER_BEAMS = 4;
 
 /** Texts longer than this are refused before tokenisation (the model would truncate them anyway). */
 export const MAX_TEXT_CHARS = 2_000_000;
@@ -157,12 +160,11 @@ export async function scoreQuals(
 
   const answers =
     options.sourceAnswerMaxTokens > 0
-      ? await greedyContinuations(
+      ? await beamContinuations(
           seq2seq,
           sourceEnc,
           selected.map((s) => format.answerPrompt(s.split)),
-          format.endsAnswer,
-          options.sourceAnswerMaxTokens,
+          { numBeams: SOURCE_ANSWER_BEAMS, maxLength: options.sourceAnswerMaxTokens, eosId: format.eosId, padId: format.padId },
           signal,
         )
       : null;
@@ -174,12 +176,16 @@ export async function scoreQuals(
     const llSource = mean(lpSource[i]!);
     const llSummary = options.mode === 'reference' ? s.hypothesis.score : mean(lpSummary[i]!);
     let sourceAnswer: QaPairResult['sourceAnswer'] = null;
-    const a = answers?.[i];
-    if (a) {
-      const text = format.answerText(a.ids);
+    const candidates = answers?.[i];
+    if (candidates && candidates.length > 0) {
+      const texts = candidates.map((c) => format.answerText(c.ids));
+      // What the source says should be a phrase OF the source (it feeds "Replace with" quick fixes):
+      // the best-scoring candidate found in the source as a whole word, else the best one.
+      const pick = Math.max(0, texts.findIndex((t) => t !== '' && findAnswerSpans(source, t, sourceIndex).length > 0));
+      const text = texts[pick]!;
       sourceAnswer = {
         text,
-        meanLogp: a.logp.length ? mean(a.logp) : 0,
+        meanLogp: candidates[pick]!.meanLogp,
         span: text ? locateAnswer(source, text, sourceIndex) : null,
         agrees: text.trim().toLowerCase() === s.split.answer.trim().toLowerCase(),
       };

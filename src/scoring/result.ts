@@ -40,7 +40,7 @@ export interface TokenEvidence {
 /** What the model answers from the SOURCE to the pair's question. */
 export interface SourceAnswer {
   text: string;
-  /** Mean log-probability of the greedy answer tokens (EOS included) under the source. */
+  /** Mean log-probability of the answer tokens (EOS included) under the source. */
   meanLogp: number;
   /** Where the answer occurs in the source text, if it does (first word-boundary match preferred). */
   span: TextSpan | null;

@@ -38,6 +38,8 @@ describe('engine on the toy QAGen model', () => {
       assert.equal(p.tokens.at(-1)!.role, 'eos');
       for (const s of p.spans) assert.equal(faithful.slice(s.start, s.end).toLowerCase(), p.answer.toLowerCase());
       for (const t of p.tokens.filter((x) => x.role === 'answer' && x.start !== null)) assert.equal(p.answer.slice(t.start!, t.end!), t.text.trimStart());
+      const said = p.sourceAnswer!;
+      if (said.span) assert.equal(source.slice(said.span.start, said.span.end).toLowerCase(), said.text.toLowerCase());
     }
     assert.equal(r.model.format, 'qagen');
     assert.equal(r.source.truncated, false);

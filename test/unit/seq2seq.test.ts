@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureTestModel } from '../../src/modelgen/random-bart';
 import { ModelError } from '../../src/scoring/errors';
-import { greedyContinuations } from '../../src/scoring/model/generate';
+import { beamContinuations } from '../../src/scoring/model/generate';
 import { type LoadedModel, loadModel } from '../../src/scoring/model/loader';
 import { floatData } from '../../src/scoring/model/ort';
 
@@ -71,14 +71,28 @@ describe('seq2seq runtime on a random tiny BART', () => {
     assert.ok(Math.abs(top.extraLogp[0]! - lp[2]!) < 1e-5);
   });
 
-  it('greedy continuation after a forced prompt matches argmax of teacher forcing', async () => {
+  it('a one-beam continuation after a forced prompt is the greedy path of teacher forcing', async () => {
     const sm = model.seq2seq;
     const enc = await sm.encode(model.format.encodeInput(source).ids);
-    const [g] = await greedyContinuations(sm, enc, [[5, 40]], (id) => id === 2, 4);
-    // Re-derive each greedy token from a full teacher-forced pass of prompt + continuation.
-    const full = [5, 40, ...g!.ids];
+    const [[best]] = (await beamContinuations(sm, enc, [[5, 40]], { numBeams: 1, maxLength: 4, eosId: 2, padId: 1 })) as [[{ ids: number[]; meanLogp: number }]];
+    // Re-derive the path from one teacher-forced pass of prompt + continuation: each generated
+    // token must be the argmax at its position, and the mean log-prob must match.
+    const full = [5, 40, ...best.ids];
     const [tf] = await sm.teacherForce(enc, [full], 1e9);
-    g!.ids.forEach((_, j) => assert.ok(Math.abs(tf![2 + j]! - g!.logp[j]!) < 1e-4));
+    const mean = tf!.slice(2).reduce((a, b) => a + b, 0) / best.ids.length;
+    assert.ok(Math.abs(mean - best.meanLogp) < 1e-4, `${mean} vs ${best.meanLogp}`);
+    // The last of maxLength (4) tokens is a forced EOS; every earlier one must be the argmax.
+    for (let j = 0; j < Math.min(best.ids.length, 3); j++) {
+      const prefix = [5, 40, ...best.ids.slice(0, j)];
+      const alt = await sm.teacherForce(enc, [[...prefix, best.ids[j]!]], 1e9);
+      // No other token may score higher at this position (EOS is banned first: answers are non-empty).
+      const st = await sm.step(sm.emptyState(enc, 1), [2, ...prefix], prefix.length + 1);
+      const V = sm.vocabOf(st.logits);
+      const top = await sm.helpers.topK(floatData(st.logits).subarray(prefix.length * V, (prefix.length + 1) * V), V, 2, []);
+      const r = j === 0 && top.ids[0] === 2 ? 1 : 0;
+      assert.equal(top.ids[r], best.ids[j]);
+      assert.ok(Math.abs(alt[0]!.at(-1)! - top.logp[r]!) < 1e-4);
+    }
   });
 
   it('device auto falls back to CPU and says why when no GPU provider loads', async () => {

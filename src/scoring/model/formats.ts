@@ -48,8 +48,6 @@ export interface ModelFormat {
   split(generated: readonly number[]): QaSplit[] | null;
   /** Decoder tokens (after the start token) that pose the question before the answer is generated. */
   answerPrompt(pair: QaSplit): number[];
-  /** Whether greedy answer decoding stops after this token. */
-  endsAnswer(id: number): boolean;
   /** Answer text from greedily generated ids (stop token excluded). */
   answerText(ids: readonly number[]): string;
 }
@@ -132,7 +130,6 @@ function qagenFormat(ctx: FormatContext): ModelFormat {
       ];
     },
     answerPrompt: (pair) => [...pair.questionIds, sep],
-    endsAnswer: (id) => id === eos,
     answerText: (ids) => tok.decode(ids.filter((i) => i !== eos)).trim(),
   };
 }
@@ -179,7 +176,6 @@ function lmqgFormat(ctx: FormatContext): ModelFormat {
       return out.length ? out : null;
     },
     answerPrompt: (pair) => tok.encode(`question: ${pair.question}, answer:`),
-    endsAnswer: (id) => id === eos || tok.decode([id]).includes('|'),
     answerText: (ids) => tok.decode(ids.filter((i) => i !== eos)).split('|')[0]!.trim(),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Decoding loops on a Seq2Seq model: diverse beam search (all beams in one decoder call per step)
- * and greedy continuation of forced prefixes (the "what does the source answer" query).
+ * and beam continuation of forced prompts (the "what does the source answer" query).
  */
 import { throwIfAborted } from '../errors';
 import { type BeamSearchConfig, type Hypothesis, DiverseBeamSearch, candidatesPerRow } from './beam-search';
@@ -31,41 +31,48 @@ function isIdentity(rows: readonly number[]): boolean {
   return rows.every((r, i) => r === i);
 }
 
-export interface GreedyAnswer {
-  ids: number[];
-  logp: number[];
-}
-
 /**
- * For each prompt (tokens after the start token), feeds the prompt through the cached decoder and
- * continues greedily until `endsAnswer` or maxTokens. Prompts run one at a time (batch 1): their
- * lengths differ and the merged decoder has no self-attention mask for left padding.
+ * For each prompt, the best few answer continuations under the encoded text, by beam search
+ * (one group, no diversity), best first. Each candidate's ids exclude the prompt; logp are the
+ * per-token log-probs (EOS included when generated).
  */
-export async function greedyContinuations(
+export async function beamContinuations(
   model: Seq2Seq,
   enc: EncodedText,
   prompts: readonly (readonly number[])[],
-  endsAnswer: (id: number) => boolean,
-  maxTokens: number,
+  config: { numBeams: number; maxLength: number; eosId: number; padId: number },
   signal?: AbortSignal,
-): Promise<GreedyAnswer[]> {
-  const out: GreedyAnswer[] = [];
+): Promise<{ ids: number[]; meanLogp: number }[][]> {
+  const out: { ids: number[]; meanLogp: number }[][] = [];
+  const searchConfig: BeamSearchConfig = {
+    numBeams: config.numBeams,
+    numBeamGroups: 1,
+    diversityStrength: 0,
+    minLength: 1,
+    maxLength: config.maxLength,
+    lengthPenalty: 1,
+    eosId: config.eosId,
+    padId: config.padId,
+  };
+  const K = candidatesPerRow(searchConfig);
   for (const prompt of prompts) {
     throwIfAborted(signal);
-    let { logits, state } = await model.step(model.emptyState(enc, 1), [model.decoderStartId, ...prompt], prompt.length + 1);
-    const ids: number[] = [];
-    const logp: number[] = [];
-    for (let t = 0; t < maxTokens; t++) {
-      const V = model.vocabOf(logits);
-      const last = logits.dims[1]! - 1;
-      const top = await model.helpers.topK(floatData(logits).subarray(last * V, (last + 1) * V), V, 1, []);
-      const id = top.ids[0]!;
-      ids.push(id);
-      logp.push(top.logp[0]!);
-      if (endsAnswer(id)) break;
-      ({ logits, state } = await model.step(state, [id]));
+    const first = await model.step(model.emptyState(enc, 1), [model.decoderStartId, ...prompt], prompt.length + 1);
+    const V = model.vocabOf(first.logits);
+    const last = first.logits.dims[1]! - 1;
+    let scores = await model.helpers.topK(floatData(first.logits).subarray(last * V, (last + 1) * V), V, K, [config.eosId]);
+    const search = new DiverseBeamSearch(searchConfig);
+    let state = model.expandState(enc, first.state, config.numBeams);
+    for (;;) {
+      throwIfAborted(signal);
+      const decision = search.step({ ...scores, eosLogp: scores.extraLogp });
+      if (decision.done) break;
+      if (!isIdentity(decision.sourceRows)) state = model.reorder(state, decision.sourceRows);
+      const stepped = await model.step(state, decision.tokens);
+      state = stepped.state;
+      scores = await model.helpers.topK(floatData(stepped.logits), V, K, [config.eosId]);
     }
-    out.push({ ids, logp });
+    out.push(search.result().map((h) => ({ ids: h.tokens, meanLogp: h.rawSumLogp / h.tokens.length })));
   }
   return out;
 }

@@ -138,6 +138,15 @@ export class Seq2Seq {
     return { rows, length: 1, selfKv, ...this.tiledContext(enc, rows) };
   }
 
+  /** A one-row state copied into `rows` identical rows (to start a beam search after a prompt). */
+  expandState(enc: EncodedText, state: DecoderState, rows: number): DecoderState {
+    if (state.rows !== 1) throw new Error('expandState expects a one-row state');
+    const zeros = new Array<number>(rows).fill(0);
+    const selfKv = new Map<string, Tensor>();
+    for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, zeros));
+    return { rows, length: state.length, selfKv, ...this.tiledContext(enc, rows) };
+  }
+
   /** A state of `rows` rows with an empty self-attention cache (the start token not yet fed). */
   emptyState(enc: EncodedText, rows: number): DecoderState {
     const selfKv = new Map<string, Tensor>();
