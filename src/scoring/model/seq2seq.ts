@@ -154,15 +154,25 @@ export class Seq2Seq {
     return { rows, length: 0, selfKv, ...this.tiledContext(enc, rows) };
   }
 
+  /** Cross-attention context tiled to `rows`, built once per (text, rows) and reused: it is large. */
   private tiledContext(enc: EncodedText, rows: number): Pick<DecoderState, 'crossKv' | 'hidden' | 'mask'> {
+    let byRows = this.tiled.get(enc);
+    if (!byRows) this.tiled.set(enc, (byRows = new Map()));
+    const hit = byRows.get(rows);
+    if (hit) return hit;
     const crossKv = new Map<string, Tensor>();
     for (const [name, t] of enc.crossKv) crossKv.set(name, rows === 1 ? t : tileRow(t, rows));
-    return {
+    const context = {
       crossKv,
       hidden: rows === 1 ? enc.hidden : tileRow(enc.hidden, rows),
       mask: rows === 1 ? enc.mask : tileRow(enc.mask, rows),
     };
+    byRows.set(rows, context);
+    return context;
   }
+
+  private readonly tiled = new WeakMap<EncodedText, Map<number, Pick<DecoderState, 'crossKv' | 'hidden' | 'mask'>>>();
+
 
   /**
    * Feeds `tokens` ([rows, T], row-major) through the cached decoder. Returns logits [rows, T, V]
