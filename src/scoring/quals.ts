@@ -71,6 +71,10 @@ export function filterHypotheses(
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** Lowest log-probability reported: keeps an impossible token (-Infinity, e.g. from fp16 logits) finite, so results stay valid JSON numbers. */
+export const MIN_LOGP = -1e4;
+const clampLogp = (rows: number[][]) => rows.map((r) => r.map((x) => (Number.isNaN(x) ? MIN_LOGP : Math.max(MIN_LOGP, x))));
+
 export async function scoreQuals(
   model: LoadedModel,
   modelName: string,
@@ -152,9 +156,9 @@ export async function scoreQuals(
 
   throwIfAborted(signal);
   const targets = selected.map((s) => s.split.targetIds);
-  const lpSummary = await seq2seq.teacherForce(summaryEnc, targets, options.maxLogitsFloats);
+  const lpSummary = clampLogp(await seq2seq.teacherForce(summaryEnc, targets, options.maxLogitsFloats));
   throwIfAborted(signal);
-  const lpSource = await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats);
+  const lpSource = clampLogp(await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats));
   const t3 = performance.now();
   mark('teacherForcing');
 
