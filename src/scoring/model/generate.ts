@@ -4,17 +4,32 @@
  */
 import { throwIfAborted } from '../errors';
 import { type BeamSearchConfig, type Hypothesis, DiverseBeamSearch, candidatesPerRow } from './beam-search';
-import type { EncodedText, Seq2Seq } from './seq2seq';
+import type { DecoderState, EncodedText, Seq2Seq } from './seq2seq';
 import { floatData } from './ort';
 
 /** Diverse beam search from the start token over an encoded text. */
 export async function beamSearch(model: Seq2Seq, enc: EncodedText, config: BeamSearchConfig, signal?: AbortSignal): Promise<Hypothesis[]> {
+  const V = model.vocabOf(enc.firstLogits);
+  return runSearch(model, config, model.startState(enc, config.numBeams), floatData(enc.firstLogits), V, signal);
+}
+
+/**
+ * The search loop: `state` holds numBeams identical rows positioned where `firstLogits` (one row of
+ * V floats) predicts the next token; each step is one decoder call for all beams.
+ */
+async function runSearch(
+  model: Seq2Seq,
+  config: BeamSearchConfig,
+  initial: DecoderState,
+  firstLogits: Float32Array,
+  V: number,
+  signal?: AbortSignal,
+): Promise<Hypothesis[]> {
   const search = new DiverseBeamSearch(config);
   const K = candidatesPerRow(config);
   const extra = [config.eosId];
-  let state = model.startState(enc, config.numBeams);
-  const V = model.vocabOf(enc.firstLogits);
-  let scores = await model.helpers.topK(floatData(enc.firstLogits), V, K, extra);
+  let state = initial;
+  let scores = await model.helpers.topK(firstLogits, V, K, extra);
   for (;;) {
     throwIfAborted(signal);
     const decision = search.step({ ...scores, eosLogp: scores.extraLogp });
@@ -54,25 +69,14 @@ export async function beamContinuations(
     eosId: config.eosId,
     padId: config.padId,
   };
-  const K = candidatesPerRow(searchConfig);
   for (const prompt of prompts) {
     throwIfAborted(signal);
     const first = await model.step(model.emptyState(enc, 1), [model.decoderStartId, ...prompt], prompt.length + 1);
     const V = model.vocabOf(first.logits);
     const last = first.logits.dims[1]! - 1;
-    let scores = await model.helpers.topK(floatData(first.logits).subarray(last * V, (last + 1) * V), V, K, [config.eosId]);
-    const search = new DiverseBeamSearch(searchConfig);
-    let state = model.expandState(enc, first.state, config.numBeams);
-    for (;;) {
-      throwIfAborted(signal);
-      const decision = search.step({ ...scores, eosLogp: scores.extraLogp });
-      if (decision.done) break;
-      if (!isIdentity(decision.sourceRows)) state = model.reorder(state, decision.sourceRows);
-      const stepped = await model.step(state, decision.tokens);
-      state = stepped.state;
-      scores = await model.helpers.topK(floatData(stepped.logits), V, K, [config.eosId]);
-    }
-    out.push(search.result().map((h) => ({ ids: h.tokens, meanLogp: h.rawSumLogp / h.tokens.length })));
+    const state = model.expandState(enc, first.state, config.numBeams);
+    const hyps = await runSearch(model, searchConfig, state, floatData(first.logits).subarray(last * V, (last + 1) * V), V, signal);
+    out.push(hyps.map((h) => ({ ids: h.tokens, meanLogp: h.rawSumLogp / h.tokens.length })));
   }
   return out;
 }
