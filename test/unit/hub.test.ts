@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -176,6 +177,7 @@ function assertSameFiles(folder: string, names: string[]): void {
 
 const FP32_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx'];
 const stagingOf = (folder: string) => path.join(path.dirname(folder), `.${path.basename(folder)}.incomplete`);
+const lockOf = (folder: string) => path.join(path.dirname(folder), `.${path.basename(folder)}.lock`);
 
 describe('downloadHubModel', () => {
   test('downloads the files once, with progress, into a folder the loader accepts', async () => {
@@ -323,6 +325,45 @@ describe('downloadHubModel', () => {
     const folder = hubCacheFolder(cacheDir, REPO, 'main');
     assert.ok(!fs.existsSync(path.join(folder, MANIFEST_FILE)));
     assertSameFiles(await download(), FP32_FILES);
+  });
+
+  test('two downloads of the same repo at once take turns: every file is fetched once', async () => {
+    const logs: string[] = [];
+    const [a, b] = await Promise.all([download(), download({ log: (l) => logs.push(l) })]);
+    assert.equal(a, b);
+    assertSameFiles(a, FP32_FILES);
+    const hubPaths = hub.log.filter((l) => l.server === 'hub').map((l) => l.path);
+    assert.equal(new Set(hubPaths).size, hubPaths.length, `a file was fetched twice: ${hubPaths.join(', ')}`);
+    assert.ok(logs.some((l) => /Waiting for another QUALS process \(pid \d+/.test(l)), logs.join('\n'));
+    assert.ok(!fs.existsSync(lockOf(a)), 'the lock is released');
+  });
+
+  test('a lock left by a dead process, or untouched for minutes on another host, is taken over', async () => {
+    const folder = hubCacheFolder(cacheDir, REPO, 'main');
+    fs.mkdirSync(path.dirname(folder), { recursive: true });
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    fs.writeFileSync(lockOf(folder), JSON.stringify({ pid: deadPid, host: os.hostname(), token: 'old' }));
+    assertSameFiles(await download(), FP32_FILES);
+    fs.rmSync(folder, { recursive: true });
+
+    fs.writeFileSync(lockOf(folder), JSON.stringify({ pid: process.pid, host: 'another-host', token: 'old' }));
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    fs.utimesSync(lockOf(folder), longAgo, longAgo);
+    assertSameFiles(await download(), FP32_FILES);
+  });
+
+  test('waiting for a live lock can be cancelled, and leaves that lock alone', async () => {
+    const folder = hubCacheFolder(cacheDir, REPO, 'main');
+    fs.mkdirSync(path.dirname(folder), { recursive: true });
+    const lock = JSON.stringify({ pid: process.pid, host: os.hostname(), token: 'someone-else' });
+    fs.writeFileSync(lockOf(folder), lock);
+    const controller = new AbortController();
+    const logs: string[] = [];
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(download({ signal: controller.signal, log: (l) => logs.push(l) }), CancelledError);
+    assert.equal(fs.readFileSync(lockOf(folder), 'utf8'), lock);
+    assert.equal(hub.requests(), 0);
+    assert.equal(logs.filter((l) => /Waiting for another QUALS process/.test(l)).length, 1, 'told once');
   });
 
   test('rejects ids and revisions that could escape the cache folder', async () => {

@@ -8,8 +8,8 @@
  * verified, so nothing half-written is ever loaded; a cache folder whose manifest does not cover
  * the variant is resumed, never used. A complete cache costs no network request at all.
  *
- * Not handled: two processes downloading the same repo at the same moment share the staging
- * folder; the checksums catch any interleaving, and the next run resumes cleanly.
+ * Two processes asking for the same repo revision at once take turns through a lock file next to
+ * the cache folder (download-lock.ts): the second waits, then finds the files already there.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -19,6 +19,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { DownloadProgress, ModelVariant } from '../engine-api';
 import { CancelledError, ModelError, throwIfAborted } from '../errors';
+import { sleep, withDownloadLock } from './download-lock';
 import { bodyTotal, contentRange, openFile, TransferError, type HttpContext } from './hub-http';
 import { isHubIdSyntax, MODEL_VARIANTS, modelFileList } from './model-files';
 
@@ -95,12 +96,32 @@ export async function downloadHubModel(id: string, options: HubDownloadOptions):
   const { required, optional } = modelFileList(variant);
   const isOptional = (f: string) => optional.includes(f);
 
-  const manifest = readJson<Manifest>(path.join(folder, MANIFEST_FILE));
-  const todo = [...required, ...optional].filter((f) => !isResolved(manifest, folder, f, isOptional(f)));
-  if (todo.length === 0) return folder;
+  const pending = () => {
+    const manifest = readJson<Manifest>(path.join(folder, MANIFEST_FILE));
+    return { manifest, todo: [...required, ...optional].filter((f) => !isResolved(manifest, folder, f, isOptional(f))) };
+  };
+  if (pending().todo.length === 0) return folder;
 
-  const job = new Job(id, revision, hubUrl, staging, options);
-  options.log?.(`Downloading ${id} (${revision}, ${variant}) from ${hubUrl} into ${folder}`);
+  fs.mkdirSync(path.dirname(folder), { recursive: true });
+  const lockPath = path.join(path.dirname(folder), `.${path.basename(folder)}.lock`);
+  return withDownloadLock(
+    lockPath,
+    async () => {
+      // Another process may have finished this download while we waited for the lock.
+      const { manifest, todo } = pending();
+      if (todo.length > 0) await downloadInto(folder, staging, todo, manifest, new Job(id, revision, hubUrl, staging, options), isOptional);
+      return folder;
+    },
+    {
+      signal: options.signal,
+      onWait: (owner) => options.log?.(`Waiting for another QUALS process (pid ${owner.pid} on ${owner.host}) that is downloading ${id} (${revision}) into ${folder}`),
+    },
+  );
+}
+
+/** Fetches `todo` into the staging folder, then promotes the verified files into the cache folder. */
+async function downloadInto(folder: string, staging: string, todo: string[], manifest: Manifest | null, job: Job, isOptional: (f: string) => boolean): Promise<void> {
+  job.log(`Downloading ${job.id} (${job.revision}, ${job.variant}) from ${job.hubUrl} into ${folder}`);
   fs.mkdirSync(staging, { recursive: true });
   const progressPath = path.join(staging, PROGRESS_FILE);
   const done: FileSet = readJson<FileSet>(progressPath) ?? { files: {}, absent: [] };
@@ -113,7 +134,7 @@ export async function downloadHubModel(id: string, options: HubDownloadOptions):
   }
 
   // Promote: verified files first, the manifest that vouches for them last.
-  const next: Manifest = { version: 1, id, revision, files: { ...manifest?.files }, absent: [...(manifest?.absent ?? [])] };
+  const next: Manifest = { version: 1, id: job.id, revision: job.revision, files: { ...manifest?.files }, absent: [...(manifest?.absent ?? [])] };
   for (const file of todo) {
     const record = done.files[file];
     if (record) {
@@ -128,8 +149,7 @@ export async function downloadHubModel(id: string, options: HubDownloadOptions):
   }
   writeJsonAtomic(path.join(folder, MANIFEST_FILE), next);
   fs.rmSync(staging, { recursive: true, force: true });
-  options.log?.(`Downloaded ${id} (${revision}) into ${folder}`);
-  return folder;
+  job.log(`Downloaded ${job.id} (${job.revision}) into ${folder}`);
 }
 
 function isResolved(set: FileSet | null, dir: string, file: string, optional: boolean): boolean {
@@ -182,20 +202,6 @@ async function hashFile(p: string, kind: 'sha256' | 'git-sha1', size: number, si
   return hash.digest('hex');
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** One download run: the files of one repo at one revision into one staging folder. */
 class Job {
   private readonly http: HttpContext;
@@ -204,9 +210,9 @@ class Job {
   private readonly where: string;
 
   constructor(
-    private readonly id: string,
-    private readonly revision: string,
-    private readonly hubUrl: string,
+    readonly id: string,
+    readonly revision: string,
+    readonly hubUrl: string,
     private readonly staging: string,
     private readonly options: HubDownloadOptions,
   ) {
@@ -219,6 +225,14 @@ class Job {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.where = `hub repo ${id} (revision ${revision})`;
+  }
+
+  get variant(): ModelVariant {
+    return this.options.variant ?? 'fp32';
+  }
+
+  log(line: string): void {
+    this.options.log?.(line);
   }
 
   /** Returns the verified file's record, or null for an optional file the repo does not have. */
