@@ -27,7 +27,7 @@ if (!fs.existsSync(cli)) {
 const banner = '='.repeat(78);
 console.log(banner);
 console.log('QUALS demo with the TINY TOY MODEL (models/tiny-qagen): trained on synthetic sports news');
-console.log('in a closed vocabulary of 304 words. It shows how QUALS flags garbled facts;');
+console.log('in a closed vocabulary of 305 words. It shows how QUALS flags garbled facts;');
 console.log('it is NOT a fact-checker for real text. Bring a real QAGen model for that (README).');
 console.log(banner);
 

@@ -61,7 +61,7 @@ export const RELATIONS = {
     slots: { a: 'person', b: 'person', c: 'city', d: 'day' },
     text: (s) => `${s.a} beat ${s.b} in ${s.c} on ${s.d}.`,
     qs: [[(s) => `Who beat ${s.b}?`, slot('a')], [(s) => `Who did ${s.a} beat?`, slot('b')],
-      [(s) => `Where did ${s.a} beat ${s.b}?`, slot('c')], [(s) => `When did ${s.a} beat ${s.b}?`, slot('d')]],
+      [(s) => `Where did ${s.a} fight?`, slot('c')], [(s) => `When did ${s.b} fight?`, slot('d')]],
   },
   signed: {
     slots: { t: 'team', a: 'person', n: 'num' },
@@ -73,12 +73,12 @@ export const RELATIONS = {
     slots: { a: 'person', c: 'city', m: 'month' },
     text: (s) => `${s.a} visited ${s.c} in ${s.m}.`,
     qs: [[(s) => `Who visited ${s.c}?`, slot('a')], [(s) => `Which city did ${s.a} visit?`, slot('c')],
-      [(s) => `When did ${s.a} visit ${s.c}?`, slot('m')]],
+      [(s) => `When did ${s.a} visit?`, slot('m')]],
   },
   won: {
     slots: { t: 'team', n: 'num', y: 'season' },
     text: (s) => `${s.t} won ${s.n} games in ${s.y}.`,
-    qs: [[(s) => `How many games did ${s.t} win?`, slot('n')], [(s) => `Which team won ${s.n} games?`, slot('t')],
+    qs: [[(s) => `How many did ${s.t} win?`, slot('n')], [(s) => `Which team won ${s.n} games?`, slot('t')],
       [(s) => `When did ${s.t} win?`, slot('y')]],
   },
   scored: {
@@ -97,7 +97,7 @@ export const RELATIONS = {
     slots: { a: 'person', t: 'team', m: 'month' },
     text: (s) => `${s.a} joined ${s.t} in ${s.m}.`,
     qs: [[(s) => `Which team did ${s.a} join?`, slot('t')], [(s) => `Who joined ${s.t}?`, slot('a')],
-      [(s) => `When did ${s.a} join ${s.t}?`, slot('m')]],
+      [(s) => `When did ${s.a} join?`, slot('m')]],
   },
 } satisfies Record<string, Relation>;
 export type RelName = keyof typeof RELATIONS;

@@ -16,6 +16,7 @@ export const OPTION_FLAGS = {
   beams: 'numBeams',
   groups: 'numBeamGroups',
   diversity: 'diversityStrength',
+  'diversity-count': 'diversityCount',
   'min-length': 'minLength',
   'max-length': 'maxLength',
   'length-penalty': 'lengthPenalty',
@@ -46,8 +47,9 @@ export const MODEL_FLAGS_HELP = `Model:
   --cache-dir DIR        where hub downloads are kept (default ~/.cache/quals/models)
   --threads N            ONNX Runtime threads
 Search and scoring (defaults = the QUALS reference settings, then the model's quals.json):
-  --beams N  --groups N  --diversity X  --min-length N  --max-length N
-  --length-penalty X  --max-pairs N  --mode paper|reference  --answer-tokens N`;
+  --beams N  --groups N  --diversity X  --diversity-count fairseq|hamming
+  --min-length N  --max-length N  --length-penalty X  --max-pairs N
+  --mode paper|reference  --answer-tokens N`;
 
 const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 
@@ -63,7 +65,7 @@ export function optionsFromFlags(values: Record<string, unknown>): Partial<Quals
   for (const [flag, key] of Object.entries(OPTION_FLAGS)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;
-    out[key] = key === 'mode' ? raw : numberFlag(flag, raw);
+    out[key] = key === 'mode' || key === 'diversityCount' ? raw : numberFlag(flag, raw);
   }
   return out as Partial<QualsOptions>;
 }

@@ -6,6 +6,14 @@
 
 export type ScoringMode = 'paper' | 'reference';
 
+/**
+ * What the diversity penalty counts. `fairseq` (the QUALS reference): every candidate an earlier
+ * group proposed at this step (2 per beam). `hamming` (Hugging Face's HammingDiversityLogitsProcessor):
+ * only the tokens earlier groups selected. With one beam per group, `fairseq` penalises a group's
+ * top two tokens equally, so their order never changes; `hamming` lets the runner-up through.
+ */
+export type DiversityCount = 'fairseq' | 'hamming';
+
 export interface SearchOptions {
   /** Total beams in the diverse beam search (reference: 60). */
   numBeams: number;
@@ -13,6 +21,8 @@ export interface SearchOptions {
   numBeamGroups: number;
   /** Diversity strength: a group's log-probs drop by this much per earlier-group proposal of a token at the same step (reference: 0.5). */
   diversityStrength: number;
+  /** Which earlier-group tokens the diversity penalty counts (reference: fairseq). */
+  diversityCount: DiversityCount;
   /** EOS is banned before this many generated tokens (reference: 8). */
   minLength: number;
   /** Generated tokens at most, EOS included (reference: 60). */
@@ -36,6 +46,7 @@ export const DEFAULT_OPTIONS: Readonly<QualsOptions> = Object.freeze({
   numBeams: 60,
   numBeamGroups: 60,
   diversityStrength: 0.5,
+  diversityCount: 'fairseq',
   minLength: 8,
   maxLength: 60,
   lengthPenalty: 1.0,
@@ -91,6 +102,9 @@ function validateOptions(o: QualsOptions): void {
   }
   if (!Number.isFinite(o.diversityStrength) || o.diversityStrength < 0) {
     throw new OptionsError(`diversityStrength must be a number >= 0 (got ${o.diversityStrength}).`);
+  }
+  if (o.diversityCount !== 'fairseq' && o.diversityCount !== 'hamming') {
+    throw new OptionsError(`diversityCount must be "fairseq" or "hamming" (got "${String(o.diversityCount)}").`);
   }
   if (!Number.isFinite(o.lengthPenalty)) throw new OptionsError(`lengthPenalty must be a number (got ${o.lengthPenalty}).`);
   if (o.mode !== 'paper' && o.mode !== 'reference') throw new OptionsError(`mode must be "paper" or "reference" (got "${String(o.mode)}").`);

@@ -107,6 +107,7 @@ export async function scoreQuals(
       numBeams: options.numBeams,
       numBeamGroups: options.numBeamGroups,
       diversityStrength: options.diversityStrength,
+      diversityCount: options.diversityCount,
       minLength: options.minLength,
       maxLength: options.maxLength,
       lengthPenalty: options.lengthPenalty,

@@ -50,6 +50,7 @@ export const SEARCH_SETTING_KEYS = [
   'numBeams',
   'numBeamGroups',
   'diversityStrength',
+  'diversityCount',
   'maxPairs',
   'minLength',
   'maxLength',
@@ -97,6 +98,8 @@ function parseSearch(raw: unknown): Partial<QualsOptions> {
     const v = r[key];
     if (key === 'mode') {
       if (v === 'paper' || v === 'reference') out.mode = v as ScoringMode;
+    } else if (key === 'diversityCount') {
+      if (v === 'fairseq' || v === 'hamming') out.diversityCount = v;
     } else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
   }
   return out as Partial<QualsOptions>;

@@ -66,7 +66,7 @@ function enumerate(V: number, maxLength: number, minLength: number) {
   return out.sort((a, b) => b.score - a.score);
 }
 
-const base: BeamSearchConfig = { numBeams: 64, numBeamGroups: 1, diversityStrength: 0, minLength: 0, maxLength: 3, lengthPenalty: 1, eosId: EOS, padId: PAD };
+const base: BeamSearchConfig = { numBeams: 64, numBeamGroups: 1, diversityStrength: 0, diversityCount: 'fairseq', minLength: 0, maxLength: 3, lengthPenalty: 1, eosId: EOS, padId: PAD };
 
 describe('diverse beam search', () => {
   it('with one group and enough beams returns the exact top-k of exhaustive enumeration', () => {
@@ -109,6 +109,20 @@ describe('diverse beam search', () => {
     const weak = new DiverseBeamSearch({ ...config, diversityStrength: 0.1 });
     const d2 = weak.step({ rows: 1, k: 6, logp: row.logp, ids: row.ids, eosLogp: Float32Array.of(lp[EOS]!) });
     assert.deepEqual(d2.tokens, [5, 5]);
+  });
+
+  it('with Hamming counting, only the tokens earlier groups selected are penalised', () => {
+    // Three groups of one beam over 5 (.35) > 4 (.25) > 3 (.2). Group 0 picks 5 and proposes {5, 4}.
+    const lp = [Math.log(0.05), Math.log(0.05), Math.log(0.1), Math.log(0.2), Math.log(0.25), Math.log(0.35)];
+    const order = [5, 4, 3, 2, 0, 1];
+    const scores = { rows: 1, k: 6, logp: Float32Array.from(order.map((v) => lp[v]!)), ids: Int32Array.from(order), eosLogp: Float32Array.of(lp[EOS]!) };
+    const config: BeamSearchConfig = { ...base, numBeams: 3, numBeamGroups: 3, diversityStrength: 0.4, minLength: 1, maxLength: 5 };
+    // fairseq: group 1 sees 5 -> -1.45, 4 -> -1.79, 3 -> -1.61, picks 5 and proposes {5, 3};
+    // group 2 sees 5 -> -1.85, 4 -> -1.79, 3 -> -2.01 and picks 4.
+    assert.deepEqual(new DiverseBeamSearch(config).step(scores).tokens, [5, 5, 4]);
+    // Hamming: group 1 sees 5 -> -1.45, 4 -> -1.39 (4 was proposed, not selected): 4;
+    // group 2 sees 5 -> -1.45, 4 -> -1.79, 3 -> -1.61: 5.
+    assert.deepEqual(new DiverseBeamSearch({ ...config, diversityCount: 'hamming' }).step(scores).tokens, [5, 4, 5]);
   });
 
   it('keeps the penalty in the hypothesis score and the raw sum separately', () => {

@@ -18,7 +18,7 @@ const opts = { threshold: -1, severity: 'warning' as const, uri: summaryDoc.uri,
 
 const wrong = pair({
   id: 'q1',
-  question: 'Where did Fury beat Klitschko?',
+  question: 'Where did Fury fight?',
   answer: 'Paris',
   score: -2.63,
   spans: [span(SUMMARY, 'Paris')],

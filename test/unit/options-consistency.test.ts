@@ -51,5 +51,6 @@ describe('one option set, three surfaces', () => {
     assert.throws(() => resolveOptions({ minLength: 70 }), /minLength/);
     assert.throws(() => resolveOptions({ mode: 'fast' as 'paper' }), /mode/);
     assert.throws(() => resolveOptions({ numBeams: 0 }), /numBeams/);
+    assert.throws(() => resolveOptions({ diversityCount: 'proposals' as 'fairseq' }), /diversityCount must be "fairseq" or "hamming"/);
   });
 });

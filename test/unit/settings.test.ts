@@ -35,4 +35,6 @@ test('malformed settings fall back to defaults; unset search options stay unset'
   assert.deepEqual(s.pairs, [{ summary: '*.s', source: '$1' }]);
   assert.deepEqual(s.search, { numBeams: 8 });
   assert.deepEqual(parseSettings(undefined), { ...DEFAULT_SETTINGS });
+  assert.deepEqual(parseSettings({ search: { diversityCount: 'hamming', mode: 'reference' } }).search, { diversityCount: 'hamming', mode: 'reference' });
+  assert.deepEqual(parseSettings({ search: { diversityCount: 'most' } }).search, {});
 });

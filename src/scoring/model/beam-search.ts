@@ -2,12 +2,12 @@
  * Diverse (group) beam search bookkeeping, independent of any model: it consumes, per step, each
  * live row's top-k log-probabilities and decides which rows continue with which token.
  *
- * Diversity follows fairseq's DiverseBeamSearch (the QUALS reference code): at each step, groups
- * are processed in order, and group g's log-prob for token t is reduced by
+ * Diversity follows fairseq's DiverseBeamSearch (the QUALS reference code) by default: at each
+ * step, groups are processed in order, and group g's log-prob for token t is reduced by
  * `strength x (number of times groups 0..g-1 proposed t at this step)`, where each group proposes
- * its top 2 x beamsPerGroup candidates. Hypothesis scores carry that penalty (as fairseq's do);
- * the penalty-free sum is kept separately. Hugging Face's "Hamming diversity" counts only the
- * tokens earlier groups *selected*; see docs/quals-engine.md.
+ * its top 2 x beamsPerGroup candidates. With `diversityCount: 'hamming'` only the tokens earlier
+ * groups *selected* count (Hugging Face's Hamming diversity); see docs/quals-engine.md.
+ * Hypothesis scores carry the penalty (as fairseq's do); the penalty-free sum is kept separately.
  */
 
 import type { SearchOptions } from '../options';
@@ -94,7 +94,7 @@ export class DiverseBeamSearch {
 
   /** Applies one step of scores and returns the rows/tokens to feed next. */
   step(scores: StepScores): StepDecision {
-    const { numBeamGroups: G, diversityStrength, eosId, padId, maxLength, minLength } = this.config;
+    const { numBeamGroups: G, diversityStrength, diversityCount, eosId, padId, maxLength, minLength } = this.config;
     const k = this.perGroup;
     const forceEos = this.generated + 1 >= maxLength;
     const eosBanned = this.generated < minLength;
@@ -127,7 +127,8 @@ export class DiverseBeamSearch {
       }
       cands.sort((a, b) => b.score - a.score || a.beam - b.beam || a.token - b.token);
       const top = cands.slice(0, 2 * k);
-      for (const c of top) proposals.set(c.token, (proposals.get(c.token) ?? 0) + 1);
+      const count = (token: number) => proposals.set(token, (proposals.get(token) ?? 0) + 1);
+      if (diversityCount === 'fairseq') top.forEach((c) => count(c.token));
 
       let filled = 0;
       for (let rank = 0; rank < top.length && filled < k; rank++) {
@@ -141,6 +142,7 @@ export class DiverseBeamSearch {
         next[slot] = { tokens: [...parent.tokens, c.token], sumLogp: c.score, rawSumLogp: c.raw, alive: true };
         sourceRows[slot] = c.beam;
         tokens[slot] = c.token;
+        if (diversityCount === 'hamming') count(c.token);
       }
       for (; filled < k; filled++) {
         const slot = g * k + filled;

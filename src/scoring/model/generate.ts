@@ -63,6 +63,7 @@ export async function beamContinuations(
     numBeams: config.numBeams,
     numBeamGroups: 1,
     diversityStrength: 0,
+    diversityCount: 'fairseq',
     minLength: 1,
     maxLength: config.maxLength,
     lengthPenalty: 1,
