@@ -4,7 +4,9 @@
 // extension's own node_modules stay clean. Every run gets a fresh copy of the fixture workspace and
 // its own HOME/XDG/TMPDIR; code-server binds 127.0.0.1 and its whole process group is killed.
 //
-//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only] [--update-screenshot]
+//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only] [--update-screenshot] [--untrusted]
+//   --untrusted: workspace trust on, the fixture never trusted, restricted workspace settings
+//   written into it; runs only suite/untrusted.test.ts
 //   env: QUALS_TEST_MODEL   model folder (default models/tiny-qagen)
 //        CHROMIUM           browser binary (default /usr/bin/chromium)
 //        QUALS_SCREENSHOT   where the squiggle + hover screenshot goes (default out/integration/;
@@ -111,13 +113,23 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'quals-it-'));
   const workspace = join(tmp, 'workspace');
   cpSync(join(ROOT, 'test/integration/fixture'), workspace, { recursive: true });
+  const untrusted = args.includes('--untrusted');
+  if (untrusted) {
+    // Settings that would break QUALS if VS Code applied them (suite/untrusted.test.ts reads them back).
+    mkdirSync(join(workspace, '.vscode'));
+    writeFileSync(
+      join(workspace, '.vscode/settings.json'),
+      JSON.stringify({ 'quals.model': 'no-such-model-folder', 'quals.pairs': [{ summary: '**/*.summary.md', source: 'nowhere/$1.md' }] }),
+    );
+  }
   const userData = join(tmp, 'user-data');
   mkdirSync(join(userData, 'User'), { recursive: true });
   writeFileSync(
     join(userData, 'User/settings.json'),
     JSON.stringify({
       'workbench.startupEditor': 'none',
-      'security.workspace.trust.enabled': false,
+      'security.workspace.trust.enabled': untrusted,
+      ...(untrusted ? { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' } : {}),
       'telemetry.telemetryLevel': 'off',
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,
@@ -141,6 +153,7 @@ async function main() {
     QUALS_TEST_MODEL: model,
     QUALS_TEST_WORKSPACE: workspace,
     QUALS_TEST_SIGNAL_DIR: join(tmp, 'signals'),
+    ...(untrusted ? { QUALS_TEST_SUITE: 'untrusted' } : {}),
     ...(grep ? { QUALS_TEST_GREP: grep } : {}),
   };
   mkdirSync(env.QUALS_TEST_SIGNAL_DIR);
@@ -150,7 +163,7 @@ async function main() {
   const cs = spawn(
     process.execPath,
     [join(root, 'out/node/entry.js'), '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-      '--disable-workspace-trust', '--extensions-dir', join(tmp, 'extensions'), '--user-data-dir', userData],
+      ...(untrusted ? [] : ['--disable-workspace-trust']), '--extensions-dir', join(tmp, 'extensions'), '--user-data-dir', userData],
     { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let csLog = '';

@@ -7,13 +7,18 @@
 import Mocha from 'mocha';
 import { registerExtensionTests } from './extension.test';
 import { registerExplorerTests } from './explorer.test';
+import { registerUntrustedTests } from './untrusted.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec', ...(process.env.QUALS_TEST_GREP ? { grep: process.env.QUALS_TEST_GREP } : {}) });
   // The tests are bundled into this file: define them after mocha installed its tdd globals.
   mocha.suite.emit('pre-require', globalThis, 'extension.test.ts', mocha);
-  registerExtensionTests();
-  registerExplorerTests();
+  // run.mjs --untrusted opens the workspace in restricted mode, where only these tests apply.
+  if (process.env.QUALS_TEST_SUITE === 'untrusted') registerUntrustedTests();
+  else {
+    registerExtensionTests();
+    registerExplorerTests();
+  }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const passed = runner.stats?.passes ?? 0;
