@@ -7,18 +7,22 @@ import { EXIT } from './exit-codes';
 
 type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
-export type Parsed = { values: Record<string, unknown> } | { exit: number };
+export type Parsed = { values: Record<string, unknown>; positionals: string[] } | { exit: number };
 
 export function usageError(command: string, message: string): number {
   process.stderr.write(`quals ${command}: ${message}\nRun \`quals ${command} --help\` for usage.\n`);
   return EXIT.usage;
 }
 
-/** Parses `args` for `command`; prints help or a usage error and returns `{ exit }` when the command should stop. */
-export function parseCommand(command: string, args: string[], options: FlagSpec, help: string): Parsed {
+/**
+ * Parses `args` for `command`; prints help or a usage error and returns `{ exit }` when the command
+ * should stop. Positional arguments are a usage error unless `allowPositionals` is set.
+ */
+export function parseCommand(command: string, args: string[], options: FlagSpec, help: string, allowPositionals = false): Parsed {
   let values: Record<string, unknown>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals }));
   } catch (e) {
     return { exit: usageError(command, (e as Error).message) };
   }
@@ -26,5 +30,5 @@ export function parseCommand(command: string, args: string[], options: FlagSpec,
     process.stdout.write(`${help}\n`);
     return { exit: EXIT.ok };
   }
-  return { values };
+  return { values, positionals };
 }

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../../batch/atomic';
 import { extractPair, type FieldMapping, type JsonRecord, type PairRecord, type Parsed } from '../../batch/fields';
 import { readLines } from '../../batch/jsonl';
@@ -13,6 +12,7 @@ import { runBatch, type BatchSummary } from '../../batch/runner';
 import { correlate, type CorrelationReport, type Interval } from '../../metrics/correlation';
 import { parseQagsRecord } from '../../metrics/qags-labels';
 import { EXIT } from '../exit-codes';
+import { parseCommand } from '../parse-command';
 import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
 import { RUN_FLAGS_HELP, RUN_FLAG_SPECS, interruptSignal, makeProgress, parseWorkers, reportError, startScoring, usageError } from './batch-shared';
 import { fieldMapping } from './batch';
@@ -54,38 +54,25 @@ export interface EvalReport {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  try {
-    const { format: _modelFormat, ...modelFlags } = MODEL_FLAG_SPECS;
-    ({ values } = parseArgs({
-      args,
-      options: {
-        in: { type: 'string' },
-        format: { type: 'string' },
-        'label-field': { type: 'string' },
-        'doc-field': { type: 'string' },
-        'summary-field': { type: 'string' },
-        'id-field': { type: 'string' },
-        out: { type: 'string' },
-        report: { type: 'string' },
-        bootstrap: { type: 'string' },
-        seed: { type: 'string' },
-        'model-format': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        ...RUN_FLAG_SPECS,
-        ...modelFlags,
-        ...OPTION_FLAG_SPECS,
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usageError('eval', (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const { format: _modelFormat, ...modelFlags } = MODEL_FLAG_SPECS;
+  const parsed = parseCommand('eval', args, {
+    in: { type: 'string' },
+    format: { type: 'string' },
+    'label-field': { type: 'string' },
+    'doc-field': { type: 'string' },
+    'summary-field': { type: 'string' },
+    'id-field': { type: 'string' },
+    out: { type: 'string' },
+    report: { type: 'string' },
+    bootstrap: { type: 'string' },
+    seed: { type: 'string' },
+    'model-format': { type: 'string' },
+    ...RUN_FLAG_SPECS,
+    ...modelFlags,
+    ...OPTION_FLAG_SPECS,
+  }, HELP);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   if (typeof values.in !== 'string') return usageError('eval', '--in FILE is needed.');
   const format = (values.format ?? 'auto') as DataFormat;
   if (!['qags', 'jsonl', 'auto'].includes(format)) return usageError('eval', `--format must be qags or jsonl (got "${String(values.format)}"; the model format is --model-format).`);

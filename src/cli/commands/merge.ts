@@ -1,9 +1,9 @@
 /** `quals merge`: joins `quals batch --shard` outputs in input order, checking that every line is there once. */
-import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { countLines } from '../../batch/jsonl';
 import { mergeShards } from '../../batch/merge';
 import { EXIT } from '../exit-codes';
+import { parseCommand } from '../parse-command';
 import { reportError, usageError } from './batch-shared';
 
 const HELP = `Usage: quals merge --out FILE.jsonl [--in INPUT.jsonl | --expect N] SHARD.jsonl...
@@ -21,22 +21,9 @@ Without --in/--expect, gaps between lines are found but missing lines at the end
 Exit codes: 0 ok, 1 usage, 2 missing/duplicate lines or unreadable shard.`;
 
 export async function run(args: string[]): Promise<number> {
-  let values: Record<string, unknown>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: { out: { type: 'string' }, in: { type: 'string' }, expect: { type: 'string' }, overwrite: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (e) {
-    return usageError('merge', (e as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand('merge', args, { out: { type: 'string' }, in: { type: 'string' }, expect: { type: 'string' }, overwrite: { type: 'boolean' } }, HELP, true);
+  if ('exit' in parsed) return parsed.exit;
+  const { values, positionals } = parsed;
   if (typeof values.out !== 'string') return usageError('merge', '--out FILE is needed.');
   if (positionals.length === 0) return usageError('merge', 'name the shard outputs to merge.');
   if (values.in !== undefined && values.expect !== undefined) return usageError('merge', '--in and --expect exclude each other.');
