@@ -19,7 +19,7 @@ export interface SearchOptions {
   numBeams: number;
   /** Beam groups; numBeams must be a multiple (reference: 60, one beam per group). */
   numBeamGroups: number;
-  /** Diversity strength: a group's log-probs drop by this much per earlier-group proposal of a token at the same step (reference: 0.5). */
+  /** Diversity strength: a group's log-probs drop by this much per earlier-group proposal (or selection, see diversityCount) of a token at the same step (reference: 0.5). */
   diversityStrength: number;
   /** Which earlier-group tokens the diversity penalty counts (reference: fairseq). */
   diversityCount: DiversityCount;

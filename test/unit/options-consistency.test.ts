@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { OPTION_FLAGS } from '../../src/cli/options-flags';
+import { OPTION_FLAGS, optionsFromFlags } from '../../src/cli/options-flags';
 import { DEFAULT_OPTIONS, DEFAULT_PAIR_THRESHOLD, OPTION_KEYS, OptionsError, resolveOptions } from '../../src/scoring/options';
 
 /** Options deliberately not exposed to users (internal memory bound). */
@@ -23,6 +23,11 @@ describe('one option set, three surfaces', () => {
   it('every user-facing option has a CLI flag', () => {
     const exposed = OPTION_KEYS.filter((k) => !INTERNAL.has(k));
     assert.deepEqual(Object.values(OPTION_FLAGS).sort(), [...exposed].sort());
+  });
+
+  it('CLI flag values become typed options: numbers parsed, choices passed through for validation', () => {
+    assert.deepEqual(optionsFromFlags({ beams: '4', 'diversity-count': 'hamming', mode: 'reference' }), { numBeams: 4, diversityCount: 'hamming', mode: 'reference' });
+    assert.equal(resolveOptions(optionsFromFlags({ 'diversity-count': 'hamming', beams: '4', groups: '4' })).diversityCount, 'hamming');
   });
 
   it('the VS Code threshold setting defaults to the engine\'s pair threshold', () => {

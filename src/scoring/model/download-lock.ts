@@ -4,8 +4,8 @@
  * waits, then finds the cache complete.
  *
  * The lock is a file created exclusively (`wx`) holding the owner's pid and host. Its owner touches
- * it every few seconds; a lock is taken over when its owner is a dead process on this host, or
- * when nobody has touched it for `staleMs` (an owner on another host sharing the cache folder).
+ * it every 15 s; a lock is taken over when its owner is a dead process on this host, or when
+ * nobody has touched it for 60 s (an owner on another host sharing the cache folder).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,11 +16,12 @@ export interface DownloadLockOptions {
   signal?: AbortSignal;
   /** Told once when this process starts waiting for another one. */
   onWait?: (owner: LockOwner) => void;
-  /** How often a waiting process looks again (default 500 ms). */
-  pollMs?: number;
-  /** A lock untouched this long is abandoned (default 60 s; the owner touches it every staleMs / 4). */
-  staleMs?: number;
 }
+
+/** How often a waiting process looks again. */
+const POLL_MS = 500;
+/** A lock untouched this long is abandoned; its owner touches it four times as often. */
+const STALE_MS = 60_000;
 
 export interface LockOwner {
   pid: number;
@@ -31,24 +32,24 @@ export interface LockOwner {
 
 /** Runs `fn` while holding the lock file `lockPath`; waits while another live process holds it. */
 export async function withDownloadLock<T>(lockPath: string, fn: () => Promise<T>, options: DownloadLockOptions = {}): Promise<T> {
-  const staleMs = options.staleMs ?? 60_000;
   const me: LockOwner = { pid: process.pid, host: os.hostname(), token: randomUUID() };
   let told = false;
   for (;;) {
     throwIfAborted(options.signal);
     if (tryCreate(lockPath, me)) break;
     const owner = readOwner(lockPath);
-    if (isAbandoned(lockPath, owner, staleMs)) {
-      fs.rmSync(lockPath, { force: true });
+    if (isAbandoned(lockPath, owner)) {
+      // Remove only the lock judged abandoned, not one a faster peer has just created in its place.
+      if (readOwner(lockPath)?.token === owner?.token) fs.rmSync(lockPath, { force: true });
       continue;
     }
     if (!told && owner) {
       told = true;
       options.onWait?.(owner);
     }
-    await sleep(options.pollMs ?? 500, options.signal);
+    await sleep(POLL_MS, options.signal);
   }
-  const heartbeat = setInterval(() => touch(lockPath), Math.max(10, staleMs / 4));
+  const heartbeat = setInterval(() => touch(lockPath), STALE_MS / 4);
   heartbeat.unref();
   try {
     return await fn();
@@ -93,10 +94,10 @@ function readOwner(lockPath: string): LockOwner | null {
   }
 }
 
-function isAbandoned(lockPath: string, owner: LockOwner | null, staleMs: number): boolean {
+function isAbandoned(lockPath: string, owner: LockOwner | null): boolean {
   if (owner && owner.host === os.hostname() && !isAlive(owner.pid)) return true;
   try {
-    return Date.now() - fs.statSync(lockPath).mtimeMs > staleMs;
+    return Date.now() - fs.statSync(lockPath).mtimeMs > STALE_MS;
   } catch {
     return false; // released meanwhile: the next attempt creates it
   }

@@ -109,7 +109,7 @@ export async function downloadHubModel(id: string, options: HubDownloadOptions):
     async () => {
       // Another process may have finished this download while we waited for the lock.
       const { manifest, todo } = pending();
-      if (todo.length > 0) await downloadInto(folder, staging, todo, manifest, new Job(id, revision, hubUrl, staging, options), isOptional);
+      if (todo.length > 0) await new Job(id, revision, hubUrl, staging, options).downloadInto(folder, todo, manifest, isOptional);
       return folder;
     },
     {
@@ -117,39 +117,6 @@ export async function downloadHubModel(id: string, options: HubDownloadOptions):
       onWait: (owner) => options.log?.(`Waiting for another QUALS process (pid ${owner.pid} on ${owner.host}) that is downloading ${id} (${revision}) into ${folder}`),
     },
   );
-}
-
-/** Fetches `todo` into the staging folder, then promotes the verified files into the cache folder. */
-async function downloadInto(folder: string, staging: string, todo: string[], manifest: Manifest | null, job: Job, isOptional: (f: string) => boolean): Promise<void> {
-  job.log(`Downloading ${job.id} (${job.revision}, ${job.variant}) from ${job.hubUrl} into ${folder}`);
-  fs.mkdirSync(staging, { recursive: true });
-  const progressPath = path.join(staging, PROGRESS_FILE);
-  const done: FileSet = readJson<FileSet>(progressPath) ?? { files: {}, absent: [] };
-  for (const file of todo) {
-    if (isResolved(done, staging, file, isOptional(file))) continue;
-    const record = await job.fetchWithRetries(file, isOptional(file));
-    if (record) done.files[file] = record;
-    else done.absent.push(file);
-    writeJsonAtomic(progressPath, done);
-  }
-
-  // Promote: verified files first, the manifest that vouches for them last.
-  const next: Manifest = { version: 1, id: job.id, revision: job.revision, files: { ...manifest?.files }, absent: [...(manifest?.absent ?? [])] };
-  for (const file of todo) {
-    const record = done.files[file];
-    if (record) {
-      fs.mkdirSync(path.dirname(path.join(folder, file)), { recursive: true });
-      fs.renameSync(path.join(staging, file), path.join(folder, file));
-      next.files[file] = record;
-      next.absent = next.absent.filter((f) => f !== file);
-    } else if (!next.absent.includes(file)) {
-      next.absent.push(file);
-      delete next.files[file];
-    }
-  }
-  writeJsonAtomic(path.join(folder, MANIFEST_FILE), next);
-  fs.rmSync(staging, { recursive: true, force: true });
-  job.log(`Downloaded ${job.id} (${job.revision}) into ${folder}`);
 }
 
 function isResolved(set: FileSet | null, dir: string, file: string, optional: boolean): boolean {
@@ -210,9 +177,9 @@ class Job {
   private readonly where: string;
 
   constructor(
-    readonly id: string,
-    readonly revision: string,
-    readonly hubUrl: string,
+    private readonly id: string,
+    private readonly revision: string,
+    private readonly hubUrl: string,
     private readonly staging: string,
     private readonly options: HubDownloadOptions,
   ) {
@@ -227,12 +194,37 @@ class Job {
     this.where = `hub repo ${id} (revision ${revision})`;
   }
 
-  get variant(): ModelVariant {
-    return this.options.variant ?? 'fp32';
-  }
+  /** Fetches `todo` into the this.staging folder, then promotes the verified files into the cache folder. */
+  async downloadInto(folder: string, todo: string[], manifest: Manifest | null, isOptional: (f: string) => boolean): Promise<void> {
+    this.options.log?.(`Downloading ${this.id} (${this.revision}, ${this.options.variant ?? 'fp32'}) from ${this.hubUrl} into ${folder}`);
+    fs.mkdirSync(this.staging, { recursive: true });
+    const progressPath = path.join(this.staging, PROGRESS_FILE);
+    const done: FileSet = readJson<FileSet>(progressPath) ?? { files: {}, absent: [] };
+    for (const file of todo) {
+      if (isResolved(done, this.staging, file, isOptional(file))) continue;
+      const record = await this.fetchWithRetries(file, isOptional(file));
+      if (record) done.files[file] = record;
+      else done.absent.push(file);
+      writeJsonAtomic(progressPath, done);
+    }
 
-  log(line: string): void {
-    this.options.log?.(line);
+    // Promote: verified files first, the manifest that vouches for them last.
+    const next: Manifest = { version: 1, id: this.id, revision: this.revision, files: { ...manifest?.files }, absent: [...(manifest?.absent ?? [])] };
+    for (const file of todo) {
+      const record = done.files[file];
+      if (record) {
+        fs.mkdirSync(path.dirname(path.join(folder, file)), { recursive: true });
+        fs.renameSync(path.join(this.staging, file), path.join(folder, file));
+        next.files[file] = record;
+        next.absent = next.absent.filter((f) => f !== file);
+      } else if (!next.absent.includes(file)) {
+        next.absent.push(file);
+        delete next.files[file];
+      }
+    }
+    writeJsonAtomic(path.join(folder, MANIFEST_FILE), next);
+    fs.rmSync(this.staging, { recursive: true, force: true });
+    this.options.log?.(`Downloaded ${this.id} (${this.revision}) into ${folder}`);
   }
 
   /** Returns the verified file's record, or null for an optional file the repo does not have. */

@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ScoreResponse } from '../../../src/protocol';
-import { api, open, qualsDiagnostics, rangeOf, screenshot, waitFor, workspaceUri } from './helpers';
+import { api, modelReady, open, qualsDiagnostics, rangeOf, screenshot, waitFor, workspaceUri } from './helpers';
 
 const GARBLED = 'Paris';
 const SOURCE_SAYS = 'Dusseldorf';
@@ -29,11 +29,7 @@ export function registerExtensionTests(): void {
       const info = await waitFor('server info', () => quals.serverInfo());
       assert.ok(info.pid > 0 && info.pid !== process.pid, 'the server is a separate process');
       await open('news/fury.summary.md');
-      const ready = await waitFor('the model to load', async () => {
-        const m = (await quals.serverInfo())?.model;
-        return m?.state === 'ready' || m?.state === 'error' ? m : undefined;
-      }, 60_000);
-      assert.equal(ready.state, 'ready', `model failed: ${ready.message}`);
+      await modelReady(quals);
     });
 
     test('diagnostics appear on the unsupported phrase after open', async () => {

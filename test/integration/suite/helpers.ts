@@ -50,3 +50,12 @@ export async function screenshot(): Promise<void> {
   console.log('QUALS-SCREENSHOT');
   await waitFor('the screenshot', () => existsSync(join(dir, 'screenshot-done')), 15_000);
 }
+
+/** Waits until the server has loaded (or failed to load) the model and asserts it is ready. */
+export async function modelReady(quals: QualsApi): Promise<void> {
+  const model = await waitFor('the model to load', async () => {
+    const m = (await quals.serverInfo())?.model;
+    return m?.state === 'ready' || m?.state === 'error' ? m : undefined;
+  }, 60_000);
+  if (model.state !== 'ready') throw new Error(`model failed: ${model.message}`);
+}

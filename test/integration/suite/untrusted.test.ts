@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { api, open, qualsDiagnostics, rangeOf, waitFor, workspaceUri } from './helpers';
+import { api, modelReady, open, qualsDiagnostics, rangeOf, waitFor, workspaceUri } from './helpers';
 
 export function registerUntrustedTests(): void {
   suite('QUALS in an untrusted workspace', () => {
@@ -25,11 +25,7 @@ export function registerUntrustedTests(): void {
     test('QUALS still checks summaries with the user\'s model and pairing', async () => {
       const quals = await api();
       const doc = await open('news/fury.summary.md');
-      const ready = await waitFor('the model to load', async () => {
-        const m = (await quals.serverInfo())?.model;
-        return m?.state === 'ready' || m?.state === 'error' ? m : undefined;
-      }, 60_000);
-      assert.equal(ready.state, 'ready', `model failed: ${ready.message}`);
+      await modelReady(quals);
       const want = rangeOf(doc, 'Paris');
       await waitFor('a QUALS diagnostic on "Paris"', () => qualsDiagnostics(doc.uri).find((d) => d.range.isEqual(want)), 30_000);
     });
