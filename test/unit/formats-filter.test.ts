@@ -6,7 +6,7 @@ import { ensureTestModel } from '../../src/modelgen/random-bart';
 import { ModelError } from '../../src/scoring/errors';
 import type { Hypothesis } from '../../src/scoring/model/beam-search';
 import { QAGEN_SEPARATOR, createFormat } from '../../src/scoring/model/formats';
-import { readModelFolder } from '../../src/scoring/model/model-files';
+import { readModelFolder } from '../../src/models/model-files';
 import { TextTokenizer } from '../../src/scoring/model/tokenizer';
 import { filterHypotheses } from '../../src/scoring/quals';
 import { selectRoundRobin } from '../../src/scoring/selection';

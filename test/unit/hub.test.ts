@@ -9,8 +9,8 @@ import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import type { DownloadProgress } from '../../src/scoring/engine-api';
 import { CancelledError, ModelError, type ModelErrorCode } from '../../src/scoring/errors';
-import { downloadHubModel, hubCacheFolder, MANIFEST_FILE, type HubDownloadOptions } from '../../src/scoring/model/hub';
-import { readModelFolder } from '../../src/scoring/model/model-files';
+import { downloadHubModel, hubCacheFolder, MANIFEST_FILE, type HubDownloadOptions } from '../../src/models/hub';
+import { readModelFolder } from '../../src/models/model-files';
 
 const REPO = 'test-org/tiny-qag';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ModelVariant } from '../../src/scoring/engine-api';
 import { ModelError, type ModelErrorCode } from '../../src/scoring/errors';
-import { isHubId, modelFileList, readModelFolder } from '../../src/scoring/model/model-files';
+import { isHubId, modelFileList, readModelFolder } from '../../src/models/model-files';
 
 // The loader only sniffs ONNX files: field 1 (ir_version = 8) then a few arbitrary bytes.
 const FAKE_ONNX = Buffer.from([0x08, 0x08, 0x12, 0x04, 0x74, 0x65, 0x73, 0x74]);

@@ -4,6 +4,9 @@
  * generated test/benchmark models. Field numbers follow onnx/onnx.proto3.
  */
 
+import { closeSync, fsyncSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+
 const utf8 = new TextEncoder();
 
 /** Protobuf wire-format builder (varints, length-delimited fields, fixed32 floats). */
@@ -79,6 +82,8 @@ export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
 
 export type TensorData = Float32Array | ArrayLike<number>;
+/** Initializer values produced only when the model is written (weights read from a checkpoint). */
+export type LazyTensorData = () => TensorData;
 /** A dimension: a fixed size or a symbolic name. */
 export type Dim = number | string;
 
@@ -102,11 +107,7 @@ export const tensorAttr = (dataType: DataTypeCode, dims: number[], data: TensorD
   data,
 });
 
-function tensorProto(name: string, dataType: DataTypeCode, dims: number[], data: TensorData): ProtoBuilder {
-  const t = new ProtoBuilder();
-  for (const d of dims) t.int(1, d);
-  t.int(2, dataType);
-  t.str(8, name);
+function rawBytes(dataType: DataTypeCode, data: TensorData): Uint8Array {
   let raw: Uint8Array;
   if (dataType === DataType.FLOAT) {
     const f = data instanceof Float32Array ? data : Float32Array.from(data);
@@ -118,8 +119,35 @@ function tensorProto(name: string, dataType: DataTypeCode, dims: number[], data:
   } else {
     raw = Uint8Array.from(Array.from(data), (x) => (x ? 1 : 0));
   }
-  t.bytes(9, raw); // raw_data, little endian
+  return raw;
+}
+
+function tensorProto(name: string, dataType: DataTypeCode, dims: number[], data: TensorData, external?: ExternalSink): ProtoBuilder {
+  const t = new ProtoBuilder();
+  for (const d of dims) t.int(1, d);
+  t.int(2, dataType);
+  t.str(8, name);
+  const raw = rawBytes(dataType, data);
+  if (external && raw.length >= external.minBytes) {
+    const offset = external.append(raw);
+    const entry = (key: string, value: string) => new ProtoBuilder().str(1, key).str(2, value);
+    t.msg(13, entry('location', external.location));
+    t.msg(13, entry('offset', String(offset)));
+    t.msg(13, entry('length', String(raw.length)));
+    t.int(14, 1); // data_location = EXTERNAL
+  } else {
+    t.bytes(9, raw); // raw_data, little endian
+  }
   return t;
+}
+
+/** Where large initializers go when a model is written with external data. */
+interface ExternalSink {
+  /** File name relative to the model file, as recorded in the model. */
+  location: string;
+  minBytes: number;
+  /** Writes the bytes and returns their offset in the file. */
+  append(bytes: Uint8Array): number;
 }
 
 function valueInfo(name: string, elemType: DataTypeCode, shape: Dim[] | null): ProtoBuilder {
@@ -138,9 +166,9 @@ function valueInfo(name: string, elemType: DataTypeCode, shape: Dim[] | null): P
   return new ProtoBuilder().str(1, name).msg(2, type);
 }
 
-function attribute(name: string, v: AttrValue): ProtoBuilder {
+function attribute(name: string, v: AttrValue, external?: ExternalSink): ProtoBuilder {
   const a = new ProtoBuilder().str(1, name);
-  if (v instanceof Graph) return a.msg(6, v.toProto()).int(20, AttrType.GRAPH);
+  if (v instanceof Graph) return a.msg(6, v.toProto(external)).int(20, AttrType.GRAPH);
   if (Array.isArray(v)) {
     for (const x of v) a.int(8, x);
     return a.int(20, AttrType.INTS);
@@ -164,7 +192,7 @@ interface Initializer {
   name: string;
   dataType: DataTypeCode;
   dims: number[];
-  data: TensorData;
+  data: TensorData | LazyTensorData;
 }
 interface IoSpec {
   name: string;
@@ -203,12 +231,12 @@ export class Graph {
     return name;
   }
 
-  initializer(name: string, dataType: DataTypeCode, dims: number[], data: TensorData): string {
+  initializer(name: string, dataType: DataTypeCode, dims: number[], data: TensorData | LazyTensorData): string {
     this.initializers.push({ name, dataType, dims, data });
     return name;
   }
 
-  f32(dims: number[], data: TensorData, name = this.uid('w')): string {
+  f32(dims: number[], data: TensorData | LazyTensorData, name = this.uid('w')): string {
     return this.initializer(name, DataType.FLOAT, dims, data);
   }
 
@@ -244,7 +272,7 @@ export class Graph {
     return set;
   }
 
-  toProto(): ProtoBuilder {
+  toProto(external?: ExternalSink): ProtoBuilder {
     const used = this.usedNames();
     const g = new ProtoBuilder();
     for (const n of this.nodes) {
@@ -252,12 +280,16 @@ export class Graph {
       for (const i of n.inputs) np.str(1, i);
       for (const o of n.outputs) np.str(2, o);
       np.str(3, this.uid(`node_${n.type}`)).str(4, n.type);
-      for (const [k, v] of Object.entries(n.attrs)) np.msg(5, attribute(k, v));
+      for (const [k, v] of Object.entries(n.attrs)) np.msg(5, attribute(k, v, external));
       g.msg(1, np);
     }
     g.str(2, this.name);
     for (const init of this.initializers) {
-      if (used.has(init.name)) g.msg(5, tensorProto(init.name, init.dataType, init.dims, init.data));
+      if (!used.has(init.name)) continue;
+      const data = typeof init.data === 'function' ? init.data() : init.data;
+      const n = init.dims.reduce((a, b) => a * b, 1);
+      if (data.length !== n) throw new Error(`initializer ${init.name}: expected ${n} values for [${init.dims}], got ${data.length}`);
+      g.msg(5, tensorProto(init.name, init.dataType, init.dims, data, external));
     }
     for (const i of this.inputs) g.msg(11, valueInfo(i.name, i.dataType, i.shape));
     for (const o of this.outputs) g.msg(12, valueInfo(o.name, o.dataType, o.shape));
@@ -272,11 +304,52 @@ export interface ModelOptions {
 }
 
 /** Serialises a graph as an ONNX ModelProto. */
-export function modelProto(graph: Graph, { opset = 14, irVersion = 8, producer = 'quals-onnx-writer' }: ModelOptions = {}): Uint8Array {
+export function modelProto(graph: Graph, options: ModelOptions = {}): Uint8Array {
+  return modelProtoWith(graph, options);
+}
+
+function modelProtoWith(graph: Graph, { opset = 14, irVersion = 8, producer = 'quals-onnx-writer' }: ModelOptions, external?: ExternalSink): Uint8Array {
   const m = new ProtoBuilder();
   m.int(1, irVersion);
   m.str(2, producer);
-  m.msg(7, graph.toProto());
+  m.msg(7, graph.toProto(external));
   m.msg(8, new ProtoBuilder().str(1, '').int(2, opset));
   return m.finish();
+}
+
+/**
+ * Writes `modelPath` with every initializer of at least `minBytes` in `modelPath + "_data"` (ONNX
+ * external data, as Optimum writes models over 2 GB). Lazy initializers are produced one at a
+ * time and written straight to the data file, so peak memory is about one tensor plus the graph.
+ * Offsets are aligned to 64 bytes; the output is byte-for-byte deterministic.
+ */
+export function writeModelWithExternalData(graph: Graph, modelPath: string, options: ModelOptions & { minBytes?: number } = {}): void {
+  const location = `${basename(modelPath)}_data`;
+  const fd = openSync(`${modelPath}_data`, 'w');
+  try {
+    let offset = 0;
+    const sink: ExternalSink = {
+      location,
+      minBytes: options.minBytes ?? 1024,
+      append(bytes) {
+        const pad = (64 - (offset % 64)) % 64;
+        if (pad) writeFullySync(fd, new Uint8Array(pad));
+        offset += pad;
+        const at = offset;
+        writeFullySync(fd, bytes);
+        offset += bytes.length;
+        return at;
+      },
+    };
+    const proto = modelProtoWith(graph, options, sink);
+    fsyncSync(fd);
+    writeFileSync(modelPath, proto);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeFullySync(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
 }

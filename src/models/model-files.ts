@@ -12,9 +12,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelFormatName, ModelVariant } from '../engine-api';
-import { ModelError } from '../errors';
-import { DEFAULT_OPTIONS, OPTION_KEYS, type QualsOptions } from '../options';
+import type { ModelFormatName, ModelVariant } from '../scoring/engine-api';
+import { ModelError } from '../scoring/errors';
+import { DEFAULT_OPTIONS, OPTION_KEYS, type QualsOptions } from '../scoring/options';
 
 export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16'];
 export const MODEL_FORMATS: readonly ModelFormatName[] = ['qagen', 'lmqg'];

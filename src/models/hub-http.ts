@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import http from 'node:http';
 import https from 'node:https';
-import { CancelledError } from '../errors';
+import { CancelledError } from '../scoring/errors';
 
 /** A failed transfer; `connect`: no HTTP response was ever received (the host is unreachable). */
 export class TransferError extends Error {

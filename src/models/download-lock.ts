@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { CancelledError, throwIfAborted } from '../errors';
+import { CancelledError, throwIfAborted } from '../scoring/errors';
 
 export interface DownloadLockOptions {
   signal?: AbortSignal;
