@@ -296,5 +296,6 @@ export function writeBartModel(dir: string, m: ModelFiles): void {
   json('tokenizer.json', m.tokenizer.tokenizerJson);
   json('tokenizer_config.json', m.tokenizer.tokenizerConfig);
   json('special_tokens_map.json', m.tokenizer.specialTokensMap);
-  if (m.quals) json('quals.json', m.quals);
+  // The with-past branch of these graphs is valid for any number of new tokens (see graphs.ts).
+  if (m.quals) json('quals.json', { ...m.quals, graphs: { builder: 'quals-modelgen', multiTokenCache: true } });
 }

@@ -47,6 +47,14 @@ export interface GenerationConfig {
 export interface QualsJson {
   format?: ModelFormatName;
   options: Partial<QualsOptions>;
+  /**
+   * Written by the project's own graph builders (import, generated models): their merged decoder's
+   * with-past branch is valid for several new tokens at once. Absent for foreign exports, whose
+   * with-past branch Optimum traced for one token only.
+   */
+  graphs?: { builder: string; multiTokenCache: boolean };
+  /** Where an imported model came from (kept as-is, for reports). */
+  importedFrom?: Record<string, unknown>;
 }
 
 /** A validated model folder; paths are absolute. */
@@ -272,13 +280,25 @@ function resolveDecoderStart(root: string, config: ModelConfig, gen: GenerationC
   throw new ModelError('invalid-file', `${path.join(root, 'config.json')} has no decoder_start_token_id (nor does generation_config.json); add it (for BART it is 2, the </s> token) or re-export the model.`);
 }
 
+const QUALS_JSON_KEYS = ['format', 'options', 'graphs', 'importedFrom'];
+
 function checkQualsJson(p: string, raw: Record<string, unknown>): QualsJson {
   for (const key of Object.keys(raw)) {
-    if (key !== 'format' && key !== 'options' && !key.startsWith('$')) {
-      throw new ModelError('invalid-file', `${p} has an unknown key "${key}"; it may only hold "format" and "options".`);
+    if (!QUALS_JSON_KEYS.includes(key) && !key.startsWith('$')) {
+      throw new ModelError('invalid-file', `${p} has an unknown key "${key}"; it may only hold ${QUALS_JSON_KEYS.map((k) => `"${k}"`).join(', ')}.`);
     }
   }
   const out: QualsJson = { options: {} };
+  if (raw.graphs !== undefined) {
+    const g = raw.graphs as Record<string, unknown> | null;
+    if (typeof g !== 'object' || g === null || typeof g.builder !== 'string' || typeof g.multiTokenCache !== 'boolean') {
+      throw new ModelError('invalid-file', `${p}: "graphs" must be {"builder": "...", "multiTokenCache": true|false}; remove it for a model exported by optimum.`);
+    }
+    out.graphs = { builder: g.builder, multiTokenCache: g.multiTokenCache };
+  }
+  if (raw.importedFrom !== undefined && typeof raw.importedFrom === 'object' && raw.importedFrom !== null) {
+    out.importedFrom = raw.importedFrom as Record<string, unknown>;
+  }
   if (raw.format !== undefined) {
     if (typeof raw.format !== 'string' || !(MODEL_FORMATS as readonly string[]).includes(raw.format)) {
       throw new ModelError('format', `${p} names the unknown model format ${JSON.stringify(raw.format)}; use "qagen" (BART QAGen) or "lmqg" (lmqg/*-qag T5/BART).`);

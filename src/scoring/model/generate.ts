@@ -81,3 +81,68 @@ export async function beamContinuations(
   }
   return out;
 }
+
+/** What Hugging Face's greedy `generate` applies from a checkpoint's generation_config. */
+export interface GreedyConfig {
+  maxNewTokens: number;
+  eosId: number;
+  /** Forced as the first generated token (generation_config forced_bos_token_id). */
+  forcedBosId?: number | null;
+  /** Forced as the last token when max length is reached (forced_eos_token_id). */
+  forcedEosId?: number | null;
+  /** EOS is banned while the sequence (start token included) is shorter than this. */
+  minLength?: number;
+  /** No n-gram of this size may occur twice (0 = off). */
+  noRepeatNgramSize?: number;
+}
+
+/**
+ * Greedy decoding as Hugging Face's `generate(num_beams=1)` does it: returns the sequence with the
+ * decoder start token first, ending at EOS or after maxNewTokens. One cached decoder step per
+ * token; the vocabulary scan for the processors runs only over the few banned ids.
+ */
+export async function greedyDecode(model: Seq2Seq, enc: EncodedText, config: GreedyConfig, signal?: AbortSignal): Promise<number[]> {
+  const seq = [model.decoderStartId];
+  let logits = floatData(enc.firstLogits);
+  let state = model.startState(enc, 1);
+  const V = model.vocabOf(enc.firstLogits);
+  for (let step = 0; step < config.maxNewTokens; step++) {
+    throwIfAborted(signal);
+    const row = logits.subarray(logits.length - V);
+    let next: number;
+    if (step === 0 && config.forcedBosId != null) next = config.forcedBosId;
+    else if (step === config.maxNewTokens - 1 && config.forcedEosId != null) next = config.forcedEosId;
+    else next = argmaxAllowed(row, bannedTokens(seq, config));
+    seq.push(next);
+    if (next === config.eosId || step === config.maxNewTokens - 1) break;
+    const stepped = await model.step(state, [next]);
+    state = stepped.state;
+    logits = floatData(stepped.logits);
+  }
+  return seq;
+}
+
+function bannedTokens(seq: readonly number[], config: GreedyConfig): Set<number> {
+  const banned = new Set<number>();
+  if (config.minLength !== undefined && seq.length < config.minLength) banned.add(config.eosId);
+  const n = config.noRepeatNgramSize ?? 0;
+  if (n > 0 && seq.length >= n) {
+    const prefix = seq.slice(seq.length - n + 1).join(',');
+    for (let i = 0; i + n <= seq.length; i++) {
+      if (seq.slice(i, i + n - 1).join(',') === prefix) banned.add(seq[i + n - 1]!);
+    }
+  }
+  return banned;
+}
+
+function argmaxAllowed(row: Float32Array, banned: ReadonlySet<number>): number {
+  let best = -1;
+  let bestValue = -Infinity;
+  for (let i = 0; i < row.length; i++) {
+    if (row[i]! > bestValue && !banned.has(i)) {
+      bestValue = row[i]!;
+      best = i;
+    }
+  }
+  return best;
+}

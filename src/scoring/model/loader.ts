@@ -76,6 +76,29 @@ export async function loadModel(config: EngineConfig, signal?: AbortSignal): Pro
     generationConfig: { ...folder.generationConfig, decoder_start_token_id: folder.decoderStartTokenId },
     maxInputTokens: maxTokens,
   });
+  const { seq2seq, dispose } = await openSeq2Seq(folder, config, format.decoderStartId, format.padId);
+  return {
+    folder,
+    tokenizer,
+    format,
+    seq2seq,
+    modelOptions: folder.qualsJson?.options ?? {},
+    maxInputTokens: maxTokens,
+    dispose,
+  };
+}
+
+/**
+ * Starts ONNX Runtime on a validated folder: the encoder/decoder sessions and the log-prob helper
+ * graphs, wrapped as a Seq2Seq. The format-free part of loading (the reference suite and
+ * `quals model check` use it directly).
+ */
+export async function openSeq2Seq(
+  folder: ModelFolder,
+  config: Pick<EngineConfig, 'device' | 'threads' | 'log'>,
+  decoderStartId: number,
+  padId: number,
+): Promise<{ seq2seq: Seq2Seq; dispose(): Promise<void> }> {
   const sessions = await createSessions(folder.encoderPath, folder.decoderPath, {
     device: config.device ?? 'auto',
     threads: config.threads,
@@ -85,19 +108,14 @@ export async function loadModel(config: EngineConfig, signal?: AbortSignal): Pro
   let seq2seq: Seq2Seq;
   try {
     helpers = await LogProbHelpers.create(config.threads);
-    seq2seq = new Seq2Seq(sessions, helpers, format.decoderStartId, format.padId, folder.config);
+    seq2seq = new Seq2Seq(sessions, helpers, decoderStartId, padId, folder.config, folder.qualsJson?.graphs?.multiTokenCache === true);
   } catch (e) {
     await release(sessions.encoder);
     await release(sessions.decoder);
     throw e;
   }
   return {
-    folder,
-    tokenizer,
-    format,
     seq2seq,
-    modelOptions: folder.qualsJson?.options ?? {},
-    maxInputTokens: maxTokens,
     async dispose() {
       await helpers.release();
       await release(sessions.encoder);

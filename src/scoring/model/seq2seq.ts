@@ -11,6 +11,8 @@ import {
   type Tensor,
   boolTensor,
   emptyKv,
+  float32Tensor,
+  floatData,
   gatherRows,
   inputMetadata,
   inputNames,
@@ -77,12 +79,18 @@ export class Seq2Seq {
   readonly shape: Seq2SeqShape;
   readonly counters: WorkCounters = emptyCounters();
 
+  /**
+   * @param multiTokenCache whether the merged decoder's with-past branch is valid for several new
+   *   tokens at once. True only for the project's own graphs (quals.json `graphs`); a genuine
+   *   Optimum export traced that branch for ONE token (BART's log-probs come out wrong by nats).
+   */
   constructor(
     private readonly sessions: SessionPair,
     readonly helpers: LogProbHelpers,
     readonly decoderStartId: number,
     readonly padId: number,
     config: Record<string, unknown>,
+    readonly multiTokenCache = false,
   ) {
     this.shape = describeDecoder(sessions, config);
     this.stepFetches = ['logits', ...this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'))];
@@ -175,25 +183,51 @@ export class Seq2Seq {
 
 
   /**
-   * Feeds `tokens` ([rows, T], row-major) through the cached decoder. Returns logits [rows, T, V]
-   * and the state extended by T tokens.
+   * Feeds `tokens` ([rows, T], row-major) after the state's cached tokens. Returns logits
+   * [rows, T, V] and the state extended by T tokens. Several tokens go through the with-past branch
+   * only when the graphs allow it; otherwise an empty state takes the no-cache branch (which yields
+   * the whole self-attention cache) and a non-empty one is fed a token at a time.
    */
   async step(state: DecoderState, tokens: readonly number[], T = 1): Promise<{ logits: Tensor; state: DecoderState }> {
     if (tokens.length !== state.rows * T) throw new Error(`step: ${tokens.length} tokens for ${state.rows} rows x ${T}`);
+    if (T === 1 || this.multiTokenCache) return this.decode(state, tokens, T, true);
+    if (state.length === 0) return this.decode(state, tokens, T, false);
+    return this.stepTokenByToken(state, tokens, T);
+  }
+
+  private async stepTokenByToken(state: DecoderState, tokens: readonly number[], T: number): Promise<{ logits: Tensor; state: DecoderState }> {
+    const { rows } = state;
+    let all: Float32Array | null = null;
+    let V = 0;
+    for (let t = 0; t < T; t++) {
+      const column = Array.from({ length: rows }, (_, r) => tokens[r * T + t]!);
+      const out = await this.decode(state, column, 1, true);
+      state = out.state;
+      const data = floatData(out.logits);
+      V = data.length / rows;
+      all ??= new Float32Array(rows * T * V);
+      for (let r = 0; r < rows; r++) all.set(data.subarray(r * V, (r + 1) * V), (r * T + t) * V);
+    }
+    return { logits: float32Tensor(all!, [rows, T, V]), state };
+  }
+
+  /** One decoder call. `useCache` false runs the no-cache branch, which needs an empty state. */
+  private async decode(state: DecoderState, tokens: readonly number[], T: number, useCache: boolean): Promise<{ logits: Tensor; state: DecoderState }> {
     const feeds: Feeds = {
       encoder_attention_mask: state.mask,
       input_ids: int64Tensor(tokens, [state.rows, T]),
       encoder_hidden_states: state.hidden,
-      use_cache_branch: boolTensor(true),
+      use_cache_branch: boolTensor(useCache),
     };
     for (const [name, t] of state.selfKv) feeds[name] = t;
-    for (const [name, t] of state.crossKv) feeds[name] = t;
+    for (const [name, t] of state.crossKv) feeds[name] = useCache ? t : emptyKv(state.rows, this.shape.heads, this.shape.headDim);
     const out = await run(this.sessions.decoder, feeds, 'decoder', this.stepFetches);
     const c = this.counters;
     const S = state.mask.dims[1]!;
     c.decoderTokens += state.rows * T;
     c.decoderSelfAttention += state.rows * T * (state.length + T);
     c.decoderCrossAttention += state.rows * T * S;
+    if (!useCache) c.crossKvTokens += state.rows * S;
     c.decoderCalls += 1;
     const selfKv = new Map<string, Tensor>();
     for (const name of this.shape.selfKvNames) selfKv.set(name, presentOf(out, name));
