@@ -115,6 +115,7 @@ export async function scoreQuals(
       padId: format.padId,
     },
     signal,
+    format.decoderPrefix,
   );
   const t2 = performance.now();
   mark('search');
@@ -157,9 +158,9 @@ export async function scoreQuals(
 
   throwIfAborted(signal);
   const targets = selected.map((s) => s.split.targetIds);
-  const lpSummary = clampLogp(await seq2seq.teacherForce(summaryEnc, targets, options.maxLogitsFloats));
+  const lpSummary = clampLogp(await seq2seq.teacherForce(summaryEnc, targets, options.maxLogitsFloats, format.decoderPrefix));
   throwIfAborted(signal);
-  const lpSource = clampLogp(await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats));
+  const lpSource = clampLogp(await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats, format.decoderPrefix));
   const t3 = performance.now();
   mark('teacherForcing');
 
@@ -168,7 +169,7 @@ export async function scoreQuals(
       ? await beamContinuations(
           seq2seq,
           sourceEnc,
-          selected.map((s) => format.answerPrompt(s.split)),
+          selected.map((s) => [...format.decoderPrefix, ...format.answerPrompt(s.split)]),
           { numBeams: SOURCE_ANSWER_BEAMS, maxLength: options.sourceAnswerMaxTokens, eosId: format.eosId, padId: format.padId },
           signal,
         )

@@ -40,6 +40,11 @@ export interface ModelFormat {
   /** Shown in reports; says when the format adapts QUALS rather than reproducing it. */
   readonly note: string;
   readonly decoderStartId: number;
+  /**
+   * Tokens forced after the start token before anything is generated or scored (Hugging Face
+   * BART's forced BOS); part of every decoder input, never of a QA pair's target or its score.
+   */
+  readonly decoderPrefix: readonly number[];
   readonly eosId: number;
   readonly padId: number;
   /** Encoder input for a text: prefix + tokens truncated to the model's limit + EOS. */
@@ -58,6 +63,8 @@ export interface FormatContext {
   generationConfig: Record<string, unknown>;
   /** Max tokens the encoder accepts, EOS included. */
   maxInputTokens: number;
+  /** lmqg's trainer_config.json when the model folder has one (it says whether a task prefix was used). */
+  trainerConfig?: Record<string, unknown> | null;
 }
 
 /** The separator of the QUALS QAGen model: a GPT-2 BPE vocabulary token (id 50259 in BART). */
@@ -79,11 +86,12 @@ function specialIds(ctx: FormatContext): { eos: number; pad: number; start: numb
   return { eos, pad: pad ?? eos, start };
 }
 
-function truncatedInput(ctx: FormatContext, prefix: string, text: string, eos: number): EncodedInput {
+/** Encoder input: `before` + tokens of prefix + text, cut to the model's limit, + `after`. */
+function truncatedInput(ctx: FormatContext, prefix: string, text: string, before: readonly number[], after: readonly number[]): EncodedInput {
   const ids = ctx.tokenizer.encode(prefix + text);
-  const limit = ctx.maxInputTokens - 1;
+  const limit = ctx.maxInputTokens - before.length - after.length;
   if (ids.length <= limit) {
-    return { ids: [...ids, eos], tokensTotal: ids.length, tokensKept: ids.length, truncated: false, charsKept: text.length };
+    return { ids: [...before, ...ids, ...after], tokensTotal: ids.length, tokensKept: ids.length, truncated: false, charsKept: text.length };
   }
   const kept = ids.slice(0, limit);
   const keptText = ctx.tokenizer.decode(kept);
@@ -91,7 +99,7 @@ function truncatedInput(ctx: FormatContext, prefix: string, text: string, eos: n
   const charsKept = (prefix + text).startsWith(keptText)
     ? Math.max(0, keptText.length - prefix.length)
     : Math.round((text.length * limit) / ids.length);
-  return { ids: [...kept, eos], tokensTotal: ids.length, tokensKept: limit, truncated: true, charsKept };
+  return { ids: [...before, ...kept, ...after], tokensTotal: ids.length, tokensKept: limit, truncated: true, charsKept };
 }
 
 function qagenFormat(ctx: FormatContext): ModelFormat {
@@ -108,9 +116,10 @@ function qagenFormat(ctx: FormatContext): ModelFormat {
     name: 'qagen',
     note: 'QAGen (BART), as in the QUALS paper',
     decoderStartId: start,
+    decoderPrefix: [], // fairseq's convention: decoding starts from </s> alone
     eosId: eos,
     padId: pad,
-    encodeInput: (text) => truncatedInput(ctx, '', text, eos),
+    encodeInput: (text) => truncatedInput(ctx, '', text, [], [eos]),
     split(generated) {
       const body = generated[generated.length - 1] === eos ? generated.slice(0, -1) : generated.slice();
       const at = body.indexOf(sep);
@@ -139,8 +148,12 @@ const LMQG_SEGMENT = /^\s*question:\s*(.*?),\s*answer:\s*(.*?)\s*$/s;
 function lmqgFormat(ctx: FormatContext): ModelFormat {
   const { eos, pad, start } = specialIds(ctx);
   const tok = ctx.tokenizer;
-  const modelType = String(ctx.config.model_type ?? '');
-  const prefix = modelType.includes('t5') ? LMQG_T5_PREFIX : '';
+  const prefix = lmqgTaskPrefix(ctx);
+  // lmqg trained with Hugging Face's tokenizer and generate: its special tokens around the input,
+  // and the checkpoint's forced BOS after the start token.
+  const specials = tok.specialsAround();
+  const after = specials.after.length ? specials.after : [eos];
+  const forcedBos = numberField(ctx.generationConfig, 'forced_bos_token_id');
   const segmentTarget = (question: string, answer: string) => {
     const questionIds = tok.encode(`question: ${question},`);
     const sepIds = tok.encode(' answer:');
@@ -151,9 +164,10 @@ function lmqgFormat(ctx: FormatContext): ModelFormat {
     name: 'lmqg',
     note: 'lmqg QA generation: each "question: Q, answer: A" segment scored on its own (an adaptation of QUALS)',
     decoderStartId: start,
+    decoderPrefix: forcedBos === undefined ? [] : [forcedBos],
     eosId: eos,
     padId: pad,
-    encodeInput: (text) => truncatedInput(ctx, prefix, text, eos),
+    encodeInput: (text) => truncatedInput(ctx, prefix, text, specials.before, after),
     split(generated) {
       const text = tok.decode(generated.filter((i) => i !== eos));
       const out: QaSplit[] = [];
@@ -178,6 +192,19 @@ function lmqgFormat(ctx: FormatContext): ModelFormat {
     answerPrompt: (pair) => tok.encode(`question: ${pair.question}, answer:`),
     answerText: (ids) => tok.decode(ids.filter((i) => i !== eos)).split('|')[0]!.trim(),
   };
+}
+
+/**
+ * lmqg's trainer_config.json records `prefix_types` (["qag"] for T5 models trained with the task
+ * prefix, null for BART). Without that file, T5-family models get the prefix, as lmqg trains them.
+ */
+function lmqgTaskPrefix(ctx: FormatContext): string {
+  const trainer = ctx.trainerConfig;
+  if (trainer && 'prefix_types' in trainer) {
+    const types = trainer.prefix_types;
+    return Array.isArray(types) && types.includes('qag') ? LMQG_T5_PREFIX : '';
+  }
+  return String(ctx.config.model_type ?? '').includes('t5') ? LMQG_T5_PREFIX : '';
 }
 
 export const FORMAT_NAMES: readonly ModelFormatName[] = ['qagen', 'lmqg'];

@@ -7,10 +7,23 @@ import { type BeamSearchConfig, type Hypothesis, DiverseBeamSearch, candidatesPe
 import type { DecoderState, EncodedText, Seq2Seq } from './seq2seq';
 import { floatData } from './ort';
 
-/** Diverse beam search from the start token over an encoded text. */
-export async function beamSearch(model: Seq2Seq, enc: EncodedText, config: BeamSearchConfig, signal?: AbortSignal): Promise<Hypothesis[]> {
+/**
+ * Diverse beam search from the start token (and the format's forced `decoderPrefix`, which the
+ * hypotheses then leave out) over an encoded text.
+ */
+export async function beamSearch(
+  model: Seq2Seq,
+  enc: EncodedText,
+  config: BeamSearchConfig,
+  signal?: AbortSignal,
+  decoderPrefix: readonly number[] = [],
+): Promise<Hypothesis[]> {
   const V = model.vocabOf(enc.firstLogits);
-  return runSearch(model, config, model.startState(enc, config.numBeams), floatData(enc.firstLogits), V, signal);
+  if (decoderPrefix.length === 0) return runSearch(model, config, model.startState(enc, config.numBeams), floatData(enc.firstLogits), V, signal);
+  const first = await model.step(model.emptyState(enc, 1), [model.decoderStartId, ...decoderPrefix], decoderPrefix.length + 1);
+  const last = first.logits.dims[1]! - 1;
+  const state = model.expandState(enc, first.state, config.numBeams);
+  return runSearch(model, config, state, floatData(first.logits).subarray(last * V, (last + 1) * V), V, signal);
 }
 
 /**

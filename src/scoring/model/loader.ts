@@ -2,7 +2,7 @@
  * Loads a QA-generation model: resolves a folder or a hub id, validates the files, picks the
  * format (option > quals.json), and starts ONNX Runtime on the requested device.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineConfig, ModelFormatName } from '../engine-api';
@@ -58,6 +58,16 @@ function maxInputTokens(folder: ModelFolder): number {
   return limits.length ? Math.min(...limits) : 1024;
 }
 
+/** lmqg's trainer_config.json, when the folder has a readable one (it is optional). */
+function readTrainerConfig(dir: string): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(readFileSync(join(dir, 'trainer_config.json'), 'utf8')) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function loadModel(config: EngineConfig, signal?: AbortSignal): Promise<LoadedModel> {
   const dir = await resolveModelDir(config, signal);
   const folder = readModelFolder(dir, config.variant ?? 'fp32');
@@ -75,6 +85,7 @@ export async function loadModel(config: EngineConfig, signal?: AbortSignal): Pro
     config: folder.config,
     generationConfig: { ...folder.generationConfig, decoder_start_token_id: folder.decoderStartTokenId },
     maxInputTokens: maxTokens,
+    trainerConfig: readTrainerConfig(folder.dir),
   });
   const { seq2seq, dispose } = await openSeq2Seq(folder, config, format.decoderStartId, format.padId);
   return {

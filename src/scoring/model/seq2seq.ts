@@ -243,10 +243,20 @@ export class Seq2Seq {
   }
 
   /**
-   * log p(target_t | target_<t, text) for every target, in chunks of rows so that the logits held
+   * log p(target_t | target_<t, text) for every target (after the start token and `decoderPrefix`), in chunks of rows so that the logits held
    * at once stay under maxLogitsFloats. Right padding is safe: attention is causal.
    */
-  async teacherForce(enc: EncodedText, targets: readonly (readonly number[])[], maxLogitsFloats: number): Promise<number[][]> {
+  async teacherForce(
+    enc: EncodedText,
+    targets: readonly (readonly number[])[],
+    maxLogitsFloats: number,
+    decoderPrefix: readonly number[] = [],
+  ): Promise<number[][]> {
+    if (decoderPrefix.length > 0) {
+      // Forced tokens (HF BART's BOS) precede every target in the decoder input but are not scored.
+      const full = await this.teacherForce(enc, targets.map((t) => [...decoderPrefix, ...t]), maxLogitsFloats);
+      return full.map((lp) => lp.slice(decoderPrefix.length));
+    }
     const results: number[][] = [];
     const V = this.shape.vocabSize;
     let i = 0;

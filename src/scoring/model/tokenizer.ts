@@ -35,6 +35,19 @@ export class TextTokenizer {
     return this.tokenizer.decode([...ids], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 
+  /**
+   * The special tokens the tokenizer's own post-processor puts around a text (BART: `<s>` before
+   * and `</s>` after; T5: `</s>` after), as Hugging Face's training code fed them to the model.
+   */
+  specialsAround(): { before: number[]; after: number[] } {
+    const plain = this.encode('a');
+    const full = this.tokenizer.encode('a', { add_special_tokens: true }).ids;
+    for (let at = 0; at + plain.length <= full.length; at++) {
+      if (plain.every((id, i) => full[at + i] === id)) return { before: full.slice(0, at), after: full.slice(at + plain.length) };
+    }
+    return { before: [], after: [] };
+  }
+
   tokenId(token: string): number | undefined {
     return this.tokenizer.token_to_id(token);
   }
