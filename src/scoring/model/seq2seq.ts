@@ -89,7 +89,7 @@ export class Seq2Seq {
     readonly helpers: LogProbHelpers,
     readonly decoderStartId: number,
     readonly padId: number,
-    config: Record<string, unknown>,
+    private readonly config: Record<string, unknown>,
     readonly multiTokenCache = false,
   ) {
     this.shape = describeDecoder(sessions, config);
@@ -97,6 +97,11 @@ export class Seq2Seq {
   }
 
   private readonly stepFetches: string[];
+
+  /** The same sessions with another multi-token policy (`quals model check` probes both). */
+  withMultiTokenCache(multiTokenCache: boolean): Seq2Seq {
+    return new Seq2Seq(this.sessions, this.helpers, this.decoderStartId, this.padId, this.config, multiTokenCache);
+  }
 
   /** Vocabulary width of a logits tensor [.., .., V] (may exceed the tokenizer's vocabulary, as in T5). */
   vocabOf(logits: Tensor): number {
