@@ -14,8 +14,12 @@ import type { Seq2Seq } from '../../src/scoring/model/seq2seq';
 import { TextTokenizer } from '../../src/scoring/model/tokenizer';
 
 export const TF_TOLERANCE = 5e-3;
-/** Cached decoding and one teacher-forced pass run the same graph: only float noise may differ. */
-export const CACHE_TOLERANCE = 2e-4;
+/**
+ * Cached decoding and one teacher-forced pass run the same weights through different MatMul
+ * shapes: only float noise may differ (measured up to 1.8e-4 where |log p| reaches ~40). 1e-3 is
+ * still 5x tighter than the HF tolerance and thousands of times below a broken cache (5.6 nats).
+ */
+export const CACHE_TOLERANCE = 1e-3;
 
 export interface VariantReport {
   name: string;
