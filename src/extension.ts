@@ -8,11 +8,13 @@ import type { QualsApi } from './client/api';
 import { registerCommands } from './client/commands';
 import { Ctx } from './client/context';
 import { registerExplorer } from './client/explorer';
+import { registerModelPicker } from './client/model-picker';
 import { registerStatusItem } from './client/status';
 
 export async function activate(context: vscode.ExtensionContext): Promise<QualsApi> {
   const ctx = new Ctx(context);
   registerCommands(ctx);
+  const picker = registerModelPicker(ctx);
   registerStatusItem(ctx);
   registerExplorer(ctx);
   try {
@@ -25,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<QualsA
     serverInfo: async () => ctx.running?.sendRequest(serverInfoRequest),
     documentStatus: (uri) => ctx.documentStatus(uri),
     shownMessages: ctx.notifier.shown,
+    modelPicker: () => picker.snapshot(),
   };
 }
 

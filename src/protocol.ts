@@ -3,7 +3,7 @@
  * server (src/server). Imports nothing from `vscode`: any LSP editor can use the server.
  * Names are stable: the explorer view (webview/, src/client/explorer/) builds on them.
  */
-import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
 import type { QualsResult } from './scoring/result';
 
 /** Command ids contributed in package.json. Hover links and code actions only ever use these. */
@@ -19,6 +19,8 @@ export const Commands = {
   recheck: 'quals.recheck',
   showOutput: 'quals.showOutput',
   chooseModel: 'quals.chooseModel',
+  /** Opens an example summary next to its source (the walkthrough's second step). */
+  openExample: 'quals.openExample',
   /** Owned by the explorer view: reveals one QA pair. Argument: {@link ShowPairArgs}. */
   explorerShowPair: 'quals.explorer.showPair',
 } as const;
@@ -133,3 +135,35 @@ export interface ServerInfo {
   model: ModelStatusParams;
 }
 export const serverInfoRequest = new RequestType0<ServerInfo, void>('quals/serverInfo');
+
+/**
+ * Makes a model ready to load, ahead of saving it in `quals.model` ("QUALS: Choose Model..."):
+ * `hub` downloads hub repo `model` into `cacheDir` (importing it when the repo holds a Hugging Face
+ * checkpoint rather than ONNX files), `checkpoint` imports the local checkpoint folder `model`
+ * (config.json + model.safetensors / pytorch_model.bin) into `outDir`. Runs in the server (the
+ * import is CPU-heavy); progress comes as LSP work-done progress on the request's `workDoneToken`,
+ * cancellation through `$/cancelRequest`.
+ */
+export interface PrepareModelParams extends WorkDoneProgressParams {
+  kind: 'hub' | 'checkpoint';
+  /** Hub id (`org/name`) or the checkpoint folder's absolute path. */
+  model: string;
+  /** Hub download cache (the same folder the server loads hub ids from). */
+  cacheDir: string;
+  /** `checkpoint`: the folder the imported model is written to (replaced when it exists). */
+  outDir?: string;
+  /** The format the model is known to use (recommended models); absent: the import decides. */
+  format?: 'qagen' | 'lmqg';
+}
+export interface PrepareModelResponse {
+  state: 'done' | 'cancelled' | 'error';
+  /** The ready model folder (Optimum layout, with quals.json). */
+  dir?: string;
+  /** The format the folder's quals.json names. */
+  format?: string;
+  /** error: one line for users; done: a note (e.g. a format that differs from the expected one). */
+  message?: string;
+  /** ModelError code on error. */
+  code?: string;
+}
+export const prepareModelRequest = new RequestType<PrepareModelParams, PrepareModelResponse, void>('quals/prepareModel');

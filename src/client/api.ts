@@ -4,6 +4,7 @@
  */
 import type { ServerInfo } from '../protocol';
 import type { ExplorerHost } from './host';
+import type { ModelPickerSnapshot } from './model-picker';
 import type { ShownMessage } from './notifier';
 import type { DocumentStatusParams } from '../protocol';
 
@@ -14,4 +15,6 @@ export interface QualsApi {
   documentStatus(uri: string): DocumentStatusParams | undefined;
   /** Messages shown to the user so far, oldest first. */
   readonly shownMessages: readonly ShownMessage[];
+  /** "QUALS: Choose Model..." while its QuickPick is open (rows, active row), else undefined. */
+  modelPicker(): ModelPickerSnapshot | undefined;
 }

@@ -3,7 +3,6 @@
  * server fall back to offering a restart when it is not running.
  */
 import * as vscode from 'vscode';
-import { chooseModelFolder } from './notifier';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Commands, pairingRequest, scoreRequest, type ScoreResponse } from '../protocol';
 import type { Ctx } from './context';
@@ -130,7 +129,7 @@ const TABLE: Record<string, Factory> = {
   [Commands.disableForFile]: setDisabled(true),
   [Commands.enableForFile]: setDisabled(false),
   [Commands.showOutput]: (ctx) => () => ctx.log.show(true),
-  [Commands.chooseModel]: () => () => chooseModelFolder(),
+  // Commands.chooseModel and Commands.openExample: ./model-picker.ts
 };
 
 export function registerCommands(ctx: Ctx): void {

@@ -23,6 +23,7 @@ import {
   type ResultParams,
 } from '../protocol';
 import { DownloadProgress } from './download-progress';
+import { modelStorageDir } from './model-picker';
 import type { ExplorerHost } from './host';
 import { Notifier } from './notifier';
 import { PersistentState } from './state';
@@ -125,7 +126,8 @@ export class Ctx implements ExplorerHost {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.log,
       synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{md,markdown,txt,text,jsonl}') },
-      initializationOptions: { workspaceState: this.state.value },
+      // cacheDir: hub ids download into the extension's global storage, where "Choose Model..." prepares them.
+      initializationOptions: { workspaceState: this.state.value, cacheDir: modelStorageDir(this.extensionContext) },
       // Hovers are untrusted markdown: the only command a hover link may run is the explorer's.
       markdown: { isTrusted: { enabledCommands: [Commands.explorerShowPair] }, supportHtml: false },
       errorHandler: {

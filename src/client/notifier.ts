@@ -4,7 +4,7 @@
  * per distinct problem, not a stream of errors. Shown messages are kept for the test API.
  */
 import * as vscode from 'vscode';
-import type { ModelStatusParams } from '../protocol';
+import { Commands, type ModelStatusParams } from '../protocol';
 
 export interface Action {
   title: string;
@@ -18,6 +18,9 @@ export interface ShownMessage {
 }
 
 const SHOW_OUTPUT = 'Show Output';
+export const NO_MODEL_MESSAGE = 'QUALS needs a question-generation model to check summaries.';
+/** The walkthrough contributed in package.json (`publisher.name#id`). */
+const WALKTHROUGH = 'quals.quals-vscode#quals.gettingStarted';
 
 export class Notifier {
   /** Every message shown, oldest first (read by the integration tests through the extension API). */
@@ -49,14 +52,19 @@ export class Notifier {
     const key = `${status.model}|${status.code}`;
     if (key === this.lastModelProblem) return;
     this.lastModelProblem = key;
+    if (status.code === 'not-configured') {
+      // First run: nothing is broken, a model is simply still to be chosen.
+      void this.show('info', NO_MODEL_MESSAGE, [
+        { title: 'Choose Model...', run: () => vscode.commands.executeCommand(Commands.chooseModel) },
+        { title: 'Get Started', run: () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH, false) },
+      ]);
+      return;
+    }
     const actions: Action[] = [
       { title: 'Choose Folder...', run: () => chooseModelFolder() },
       { title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'quals.model') },
     ];
-    const message =
-      status.code === 'not-configured'
-        ? 'QUALS needs a model: choose a model folder, or set "quals.model" to a Hugging Face model id.'
-        : `QUALS could not load the model "${status.model}": ${status.message ?? status.code}`;
+    const message = `QUALS could not load the model "${status.model}": ${status.message ?? status.code}`;
     void this.show('error', message, actions);
   }
 

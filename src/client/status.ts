@@ -23,6 +23,11 @@ export function registerStatusItem(ctx: Ctx): void {
       item.text = 'QUALS: server stopped';
       item.severity = vscode.LanguageStatusSeverity.Warning;
       item.command = { title: 'Restart', command: Commands.restartServer };
+    } else if (model?.state === 'error' && model.code === 'not-configured' && status?.state === 'error') {
+      // First run: no model chosen yet is a step to take, not a failure.
+      item.severity = vscode.LanguageStatusSeverity.Information;
+      item.text = 'QUALS: no model';
+      item.command = { title: 'Choose Model...', command: Commands.chooseModel };
     } else {
       item.severity = status?.state === 'error' ? vscode.LanguageStatusSeverity.Error : vscode.LanguageStatusSeverity.Information;
       item.text = statusText(status);
@@ -32,7 +37,7 @@ export function registerStatusItem(ctx: Ctx): void {
           : { title: 'Score', command: Commands.scoreSummary };
       if (status?.state === 'checking') spinnerTimer = setTimeout(() => (item.busy = true), SPINNER_AFTER_MS);
     }
-    const modelText = model?.state === 'ready' ? `${model.model} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? 'model not loaded' : model ? `model ${model.state}` : '';
+    const modelText = model?.state === 'ready' ? `${model.model} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? (model.code === 'not-configured' ? 'no model chosen' : 'model not loaded') : model ? `model ${model.state}` : '';
     item.detail = [status?.message, modelText].filter(Boolean).join(' — ');
   };
 

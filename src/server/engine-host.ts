@@ -18,7 +18,7 @@ export class ModelNotConfiguredError extends Error {
   override name = 'ModelNotConfiguredError';
   readonly code = 'not-configured';
   constructor() {
-    super('No QUALS model is configured: set "quals.model" to a model folder or a Hugging Face id.');
+    super('QUALS needs a question-generation model to check summaries: run "QUALS: Choose Model..." or set "quals.model" to a model folder or a Hugging Face id.');
   }
 }
 

@@ -13,12 +13,14 @@ import {
   type InitializeParams,
   type InitializeResult,
 } from 'vscode-languageserver/node';
+import { isAbsolute } from 'node:path';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
 import {
   documentStatusNotification,
   modelStatusNotification,
   pairingRequest,
+  prepareModelRequest,
   resultNotification,
   scoreRequest,
   serverInfoRequest,
@@ -26,12 +28,15 @@ import {
   type ScoreResponse,
   type WorkspaceStateParams,
 } from '../protocol';
+import { importCheckpoint } from '../models/import';
 import { createEngine } from '../scoring/engine';
+import { resolveModelDir } from '../scoring/model/loader';
 import { Checker } from './checker';
 import { codeActionsFor } from './code-actions';
 import { EngineHost } from './engine-host';
 import { hoverMarkdown } from './hover';
 import { describePairing, resolvePairing } from './pairing-resolver';
+import { prepareModel } from './prepare-model';
 import { Scheduler } from './scheduler';
 import { parseSettings, type QualsSettings } from './settings';
 import type { FindingData } from './diagnostics';
@@ -47,6 +52,8 @@ let hasConfiguration = false;
 let initSettings: unknown = {};
 let workspaceFolders: string[] = [];
 let state: WorkspaceStateParams = { pairs: {}, ignored: [], disabled: [] };
+/** Where hub ids are downloaded: initializationOptions.cacheDir (VS Code: the extension's global storage), else the loader's default. */
+let cacheDir: string | undefined;
 const settingsCache = new Map<string, Promise<QualsSettings>>();
 
 function settingsFor(uri: string): Promise<QualsSettings> {
@@ -64,6 +71,9 @@ const engines = new EngineHost({
   log,
   onStatus: (status) => void connection.sendNotification(modelStatusNotification, status),
   workspaceFolders: () => workspaceFolders,
+  get cacheDir() {
+    return cacheDir;
+  },
 });
 
 const checker = new Checker({
@@ -103,8 +113,9 @@ function toFolders(folders: readonly { uri: string }[] | null | undefined): stri
 
 connection.onInitialize((params: InitializeParams): InitializeResult => {
   hasConfiguration = params.capabilities.workspace?.configuration === true;
-  const init = (params.initializationOptions ?? {}) as { settings?: unknown; workspaceState?: WorkspaceStateParams };
+  const init = (params.initializationOptions ?? {}) as { settings?: unknown; workspaceState?: WorkspaceStateParams; cacheDir?: unknown };
   initSettings = init.settings ?? {};
+  if (typeof init.cacheDir === 'string' && isAbsolute(init.cacheDir)) cacheDir = init.cacheDir;
   if (init.workspaceState) state = init.workspaceState;
   workspaceFolders = toFolders(params.workspaceFolders);
   if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [URI.parse(params.rootUri).fsPath];
@@ -190,6 +201,18 @@ connection.onRequest(pairingRequest, async ({ uri }) => {
   const doc = documents.get(uri);
   const settings = await settingsFor(uri);
   return describePairing(resolvePairing({ uri, text: doc?.getText() ?? '', rules: settings.pairs, remembered: state.pairs, workspaceFolders }));
+});
+
+connection.onRequest(prepareModelRequest, async (params, token) => {
+  const controller = new AbortController();
+  token.onCancellationRequested(() => controller.abort());
+  const workDone = connection.languages.attachWorkDoneProgress(params);
+  workDone.begin(`Preparing ${params.model}`, undefined, undefined, true);
+  try {
+    return await prepareModel(params, { resolveModelDir, importCheckpoint, log }, (r) => (r.percentage === undefined ? workDone.report(r.message) : workDone.report(r.percentage, r.message)), controller.signal);
+  } finally {
+    workDone.done();
+  }
 });
 
 connection.onRequest(serverInfoRequest, () => ({ pid: process.pid, version: VERSION, model: engines.status }));

@@ -51,6 +51,7 @@ export const SEARCH_SETTING_KEYS = [
   'numBeamGroups',
   'diversityStrength',
   'diversityCount',
+  'beamSearch',
   'maxPairs',
   'minLength',
   'maxLength',
@@ -100,6 +101,8 @@ function parseSearch(raw: unknown): Partial<QualsOptions> {
       if (v === 'paper' || v === 'reference') out.mode = v as ScoringMode;
     } else if (key === 'diversityCount') {
       if (v === 'fairseq' || v === 'hamming') out.diversityCount = v;
+    } else if (key === 'beamSearch') {
+      if (v === 'grouped' || v === 'fairseq' || v === 'hf') out.beamSearch = v;
     } else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
   }
   return out as Partial<QualsOptions>;

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -140,6 +140,8 @@ async function main() {
     }),
   );
   for (const d of ['home', 'config', 'data', 'cache', 'tmp']) mkdirSync(join(tmp, d), { recursive: true });
+  // suite/model-picker.test.ts: a loopback hub serving a tiny checkpoint, offered as a recommended model.
+  const hub = untrusted ? undefined : await startPickerHub();
   const screenshot = resolve(
     process.env.QUALS_SCREENSHOT ?? join(ROOT, args.includes('--update-screenshot') ? 'docs/images' : 'out/integration', 'squiggle-hover.png'),
   );
@@ -154,6 +156,7 @@ async function main() {
     QUALS_TEST_WORKSPACE: workspace,
     QUALS_TEST_SIGNAL_DIR: join(tmp, 'signals'),
     ...(untrusted ? { QUALS_TEST_SUITE: 'untrusted' } : {}),
+    ...(hub?.env ?? {}),
     ...(grep ? { QUALS_TEST_GREP: grep } : {}),
   };
   mkdirSync(env.QUALS_TEST_SIGNAL_DIR);
@@ -172,6 +175,7 @@ async function main() {
   let browser;
   const cleanup = async () => {
     await browser?.close().catch(() => undefined);
+    await hub?.close().catch(() => undefined);
     try {
       process.kill(-cs.pid, 'SIGKILL'); // the group: code-server, its extension host and our language server
     } catch {
@@ -229,6 +233,21 @@ async function main() {
     await cleanup();
     process.exit(1);
   }
+}
+
+/**
+ * Starts test/support/fake-hub.mjs with the random tiny BART checkpoint under a fake id; returns
+ * the environment that points the language server at it (HF_ENDPOINT) and lists it in the model
+ * picker (QUALS_TEST_EXTRA_MODELS). Without the fake hub the picker test skips itself.
+ */
+async function startPickerHub() {
+  const module = join(ROOT, 'test/support/fake-hub.mjs');
+  if (!existsSync(module)) return undefined;
+  const { startFakeHub } = await import(pathToFileURL(module).href);
+  const id = 'quals-test/bart-a-qag';
+  const hub = await startFakeHub({ repos: { [id]: join(ROOT, 'test/fixtures/hf-reference/bart-a/hf') } });
+  const extra = { id, name: 'bart-a (random tiny BART checkpoint)', sizeMB: 7, license: 'unknown', goodFor: 'Integration tests: served by the loopback hub.' };
+  return { close: () => hub.close(), env: { HF_ENDPOINT: hub.url, QUALS_TEST_EXTRA_MODELS: JSON.stringify([extra]) } };
 }
 
 /** The suite asks for a screenshot when a squiggle and its hover are on screen; it waits for the signal file. */

@@ -7,6 +7,7 @@
 import Mocha from 'mocha';
 import { registerExtensionTests } from './extension.test';
 import { registerExplorerTests } from './explorer.test';
+import { registerModelPickerTests } from './model-picker.test';
 import { registerUntrustedTests } from './untrusted.test';
 
 export function run(): Promise<void> {
@@ -18,6 +19,7 @@ export function run(): Promise<void> {
   else {
     registerExtensionTests();
     registerExplorerTests();
+    registerModelPickerTests(); // last: it switches the user's model (and switches it back)
   }
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
