@@ -10,6 +10,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { summary: 'correlate QUALS with human labels (QAGS or JSONL with label)', load: () => import('./commands/eval') },
   conseq: { summary: 'build ConSeq S+/S- training sets from scored JSONL', load: () => import('./commands/conseq') },
   rouge: { summary: 'ROUGE-1/2/L F1 against references', load: () => import('./commands/rouge') },
+  model: { summary: 'import a Hugging Face checkpoint (folder or hub id) as a model; check a model', load: () => import('./commands/model') },
   // Internal: the process `batch --workers K` forks for each worker.
   __worker: { summary: '', load: () => import('./commands/worker') },
 };

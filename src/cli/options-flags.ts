@@ -17,6 +17,7 @@ export const OPTION_FLAGS = {
   groups: 'numBeamGroups',
   diversity: 'diversityStrength',
   'diversity-count': 'diversityCount',
+  'beam-search': 'beamSearch',
   'min-length': 'minLength',
   'max-length': 'maxLength',
   'length-penalty': 'lengthPenalty',
@@ -48,6 +49,8 @@ export const MODEL_FLAGS_HELP = `Model:
   --threads N            ONNX Runtime threads
 Search and scoring (defaults = the QUALS reference settings, then the model's quals.json):
   --beams N  --groups N  --diversity X  --diversity-count fairseq|hamming
+  --beam-search grouped|fairseq|hf   whose beam search: this engine's (default), fairseq's as the
+                         QUALS authors ran it, or Hugging Face generate's (reference mode: fairseq)
   --min-length N  --max-length N  --length-penalty X  --max-pairs N
   --mode paper|reference  --answer-tokens N`;
 
@@ -65,7 +68,7 @@ export function optionsFromFlags(values: Record<string, unknown>): Partial<Quals
   for (const [flag, key] of Object.entries(OPTION_FLAGS)) {
     const raw = values[flag];
     if (typeof raw !== 'string') continue;
-    out[key] = key === 'mode' || key === 'diversityCount' ? raw : numberFlag(flag, raw);
+    out[key] = key === 'mode' || key === 'diversityCount' || key === 'beamSearch' ? raw : numberFlag(flag, raw);
   }
   return out as Partial<QualsOptions>;
 }

@@ -30,8 +30,14 @@ export interface LockOwner {
   token: string;
 }
 
+/** Given to the locked function: long synchronous work (an import writing a graph) blocks the heartbeat timer, so it calls this now and then. */
+export interface HeldLock {
+  /** Marks the lock as alive; cheap, call it as often as convenient (it touches the file at most every few seconds). */
+  keepAlive(): void;
+}
+
 /** Runs `fn` while holding the lock file `lockPath`; waits while another live process holds it. */
-export async function withDownloadLock<T>(lockPath: string, fn: () => Promise<T>, options: DownloadLockOptions = {}): Promise<T> {
+export async function withDownloadLock<T>(lockPath: string, fn: (lock: HeldLock) => Promise<T>, options: DownloadLockOptions = {}): Promise<T> {
   const me: LockOwner = { pid: process.pid, host: os.hostname(), token: randomUUID() };
   let told = false;
   for (;;) {
@@ -51,8 +57,16 @@ export async function withDownloadLock<T>(lockPath: string, fn: () => Promise<T>
   }
   const heartbeat = setInterval(() => touch(lockPath), STALE_MS / 4);
   heartbeat.unref();
+  let touched = Date.now();
+  const held: HeldLock = {
+    keepAlive() {
+      if (Date.now() - touched < STALE_MS / 12) return;
+      touched = Date.now();
+      touch(lockPath);
+    },
+  };
   try {
-    return await fn();
+    return await fn(held);
   } finally {
     clearInterval(heartbeat);
     // Only remove our own lock: a peer that judged it abandoned may have replaced it.

@@ -1,27 +1,54 @@
 /**
- * Downloads a model from the Hugging Face hub into a cache folder, once.
+ * Makes a Hugging Face hub model ready in a cache folder, once: an ONNX export is downloaded as
+ * it is; a Hugging Face checkpoint (BART, T5) is downloaded and imported into the ONNX layout.
  *
- * Layout: `{cacheDir}/{org}--{name}/{revision}/` holds the finished files and, written last, the
- * manifest `.quals-download.json`. Work in progress lives in a sibling staging folder
- * `.{revision}.incomplete/`: `.part` files (resumed with HTTP Range requests), verified files,
- * and a progress record. Files move into the cache folder only when every file the variant needs is
- * verified, so nothing half-written is ever loaded; a cache folder whose manifest does not cover
- * the variant is resumed, never used. A complete cache costs no network request at all.
+ * Cache layout, per repo revision: `{cacheDir}/{org}--{name}/{revision}/`
+ *
+ *     .quals-download.json    the manifest, written last: which files are there and verified,
+ *                             and the repo's layout (hub-layout.ts)
+ *     onnx/..., *.json        an ONNX repo's files (the folder the loader loads)
+ *     checkpoint/...          a checkpoint repo's JSON files and weights, as downloaded
+ *     quals-import/           their conversion (the folder the loader loads), renamed into
+ *                             place only when complete
+ *
+ * Work in progress lives in a sibling staging folder `.{revision}.incomplete/` (hub-job.ts);
+ * files move into the cache folder only when every file needed is verified, so nothing
+ * half-written is ever loaded. A complete cache costs no network request at all.
+ *
+ * What a repo holds comes from the hub's listing API (hub-listing.ts). Without one (a mirror,
+ * an old hub), the files are probed as before: the ONNX export first, then the checkpoint weights.
  *
  * Two processes asking for the same repo revision at once take turns through a lock file next to
  * the cache folder (download-lock.ts): the second waits, then finds the files already there.
  */
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
-import type { DownloadProgress, ModelVariant } from '../scoring/engine-api';
-import { CancelledError, ModelError, throwIfAborted } from '../scoring/errors';
-import { sleep, withDownloadLock } from './download-lock';
-import { bodyTotal, contentRange, openFile, TransferError, type HttpContext } from './hub-http';
-import { isHubIdSyntax, MODEL_VARIANTS, modelFileList } from './model-files';
+import type { DownloadProgress, ModelFormatName, ModelVariant } from '../scoring/engine-api';
+import { ModelError } from '../scoring/errors';
+import { type WeightFormat, shardFiles, weightFileCandidates } from './checkpoint/open';
+import { CheckpointError } from './checkpoint/checkpoint';
+import { type HeldLock, withDownloadLock } from './download-lock';
+import { type ImportProgress, importCheckpoint } from './import';
+import { detectFamily, detectFormat, formatUnknownError } from './import-detect';
+import { type Manifest, Job, MANIFEST_FILE, NEEDS, isResolved, offlineError, readJson } from './hub-job';
+import { TransferError } from './hub-http';
+import {
+  CHECKPOINT_DIR,
+  CHECKPOINT_SIDE_FILES,
+  IMPORT_DIR,
+  type RepoLayout,
+  checkpointSpec,
+  describeFiles,
+  onnxFileSpecs,
+  onnxLayoutIn,
+  onnxVariantsIn,
+  weightProbeOrder,
+} from './hub-layout';
+import { type RepoListing, isSafeRepoPath, listHubRepo } from './hub-listing';
+import { isHubIdSyntax, MODEL_VARIANTS, onnxFiles } from './model-files';
+
+export { MANIFEST_FILE } from './hub-job';
+export { CHECKPOINT_DIR, IMPORT_DIR } from './hub-layout';
 
 export interface HubDownloadOptions {
   /** Root of the model cache (the loader's default: ~/.cache/quals/models). */
@@ -42,366 +69,373 @@ export interface HubDownloadOptions {
   retryDelayMs?: number;
   /** Give up on a connection that sends nothing for this long (default 60 s). */
   timeoutMs?: number;
+  /** Checkpoint repos: how the converted model writes QA pairs, when the repo does not tell (import-detect.ts). */
+  format?: ModelFormatName;
+  /** Checkpoint repos with both kinds of weights: which to download (default safetensors). */
+  prefer?: WeightFormat;
+  /** Checkpoint repos: convert again even when the cache already has a conversion. */
+  reimport?: boolean;
+  /** Checkpoint repos: progress of the conversion after the download. */
+  onImportProgress?: (p: ImportProgress) => void;
 }
 
-interface FileRecord {
-  size: number;
-  etag: string | null;
-}
-
-/** Sidecar of a `.part` file: which version of the file its bytes belong to. */
-interface PartMeta {
-  etag: string | null;
-}
-
-/** What is known to be on disk: verified files, and optional files the repo does not have. */
-interface FileSet {
-  files: Record<string, FileRecord>;
-  absent: string[];
-}
-
-interface Manifest extends FileSet {
-  version: 1;
+/** A checkpoint downloaded into the cache (for `quals model import ID --out DIR`). */
+export interface HubCheckpoint {
+  /** The folder with config.json, the tokenizer files and the weights. */
+  dir: string;
   id: string;
   revision: string;
+  commit: string | null;
+  /** The weight files (an index first, then its shards), relative to `dir`. */
+  weights: string[];
 }
-
-export const MANIFEST_FILE = '.quals-download.json';
-const PROGRESS_FILE = '.progress.json';
 
 /** The folder a finished download of `id` at `revision` lives in. */
 export function hubCacheFolder(cacheDir: string, id: string, revision = 'main'): string {
   return path.join(path.resolve(cacheDir), id.replace('/', '--'), revision.replace(/\//g, '--'));
 }
 
+/** The folder a checkpoint repo's conversion lives in. */
+export function hubImportFolder(cacheDir: string, id: string, revision = 'main'): string {
+  return path.join(hubCacheFolder(cacheDir, id, revision), IMPORT_DIR);
+}
+
 /**
- * Makes sure the files `variant` needs from hub repo `id` are in the cache and returns the folder.
- * Files: config.json, tokenizer.json, tokenizer_config.json and the variant's two ONNX files
- * (required); generation_config.json, quals.json, special_tokens_map.json and ONNX external-data
- * files (optional: a 404 is recorded, not an error).
- * @throws ModelError `not-found` (repo, revision or required file missing), `offline` (host
- *   unreachable), `download` (HTTP failure, checksum mismatch); CancelledError when `signal` fires.
+ * Makes sure hub repo `id` is ready to load and returns the folder: the download folder for an
+ * ONNX repo (the variant's files), the conversion for a checkpoint repo (fp32 only).
+ * @throws ModelError `not-found` (repo, revision or required file missing; a repo with neither an
+ *   ONNX export nor a checkpoint), `offline` (host unreachable), `download` (HTTP failure,
+ *   checksum mismatch), `format`/`invalid-file` (a checkpoint that cannot be imported);
+ *   CancelledError when `signal` fires.
  */
 export async function downloadHubModel(id: string, options: HubDownloadOptions): Promise<string> {
-  const revision = options.revision ?? 'main';
-  const variant = options.variant ?? 'fp32';
-  if (!isHubIdSyntax(id)) throw new ModelError('not-found', `"${id}" is not a Hugging Face hub id (expected org/name) nor an existing folder.`);
-  if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..') || revision.includes('\\')) {
-    throw new ModelError('not-found', `"${revision}" is not a valid hub revision; use a branch, tag or commit id.`);
-  }
-  if (!MODEL_VARIANTS.includes(variant)) throw new ModelError('format', `Unknown model variant "${String(variant)}"; use one of ${MODEL_VARIANTS.join(', ')}.`);
-  const hubUrl = (options.hubUrl ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '');
-  const folder = hubCacheFolder(options.cacheDir, id, revision);
-  const staging = path.join(path.dirname(folder), `.${path.basename(folder)}.incomplete`);
-  const { required, optional } = modelFileList(variant);
-  const isOptional = (f: string) => optional.includes(f);
-
-  const pending = () => {
-    const manifest = readJson<Manifest>(path.join(folder, MANIFEST_FILE));
-    return { manifest, todo: [...required, ...optional].filter((f) => !isResolved(manifest, folder, f, isOptional(f))) };
-  };
-  if (pending().todo.length === 0) return folder;
-
-  fs.mkdirSync(path.dirname(folder), { recursive: true });
-  const lockPath = path.join(path.dirname(folder), `.${path.basename(folder)}.lock`);
-  return withDownloadLock(
-    lockPath,
-    async () => {
-      // Another process may have finished this download while we waited for the lock.
-      const { manifest, todo } = pending();
-      if (todo.length > 0) await new Job(id, revision, hubUrl, staging, options).downloadInto(folder, todo, manifest, isOptional);
-      return folder;
-    },
-    {
-      signal: options.signal,
-      onWait: (owner) => options.log?.(`Waiting for another QUALS process (pid ${owner.pid} on ${owner.host}) that is downloading ${id} (${revision}) into ${folder}`),
-    },
-  );
+  const repo = new CachedRepo(id, options);
+  // Another process may have finished while this one waited for the lock: look again inside it.
+  return repo.readyModel() ?? repo.locked(async (lock) => repo.readyModel() ?? repo.prepareModel(lock));
 }
 
-function isResolved(set: FileSet | null, dir: string, file: string, optional: boolean): boolean {
-  if (!set) return false;
-  if (optional && Array.isArray(set.absent) && set.absent.includes(file)) return true;
-  const record = set.files?.[file];
-  return record !== undefined && sizeOf(path.join(dir, file)) === record.size;
+/**
+ * Downloads only a checkpoint repo's JSON files and weights (into `checkpoint/` of the cache
+ * folder) and returns where they are; for importing them elsewhere. Repos with no checkpoint
+ * (an ONNX export only) are a `not-found` ModelError.
+ */
+export async function downloadHubCheckpoint(id: string, options: HubDownloadOptions): Promise<HubCheckpoint> {
+  const repo = new CachedRepo(id, options);
+  return repo.readyCheckpoint() ?? repo.locked(async () => repo.readyCheckpoint() ?? repo.fetchCheckpointOnly());
 }
 
-function sizeOf(p: string): number | null {
-  try {
-    const st = fs.statSync(p);
-    return st.isFile() ? st.size : null;
-  } catch {
-    return null;
-  }
-}
-
-function readJson<T>(p: string): T | null {
-  try {
-    const v: unknown = JSON.parse(fs.readFileSync(p, 'utf8'));
-    return typeof v === 'object' && v !== null ? (v as T) : null;
-  } catch {
-    return null; // absent or damaged: treated as "nothing known", so the files are checked again
-  }
-}
-
-function writeJsonAtomic(p: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
-  fs.renameSync(tmp, p);
-}
-
-function removeQuietly(...paths: string[]): void {
-  for (const p of paths) fs.rmSync(p, { force: true });
-}
-
-/** How a hub etag identifies content: LFS files by sha256, git files by their blob sha1. */
-function checksumKind(etag: string | null): 'sha256' | 'git-sha1' | null {
-  if (etag && /^[0-9a-f]{64}$/i.test(etag)) return 'sha256';
-  if (etag && /^[0-9a-f]{40}$/i.test(etag)) return 'git-sha1';
-  return null;
-}
-
-async function hashFile(p: string, kind: 'sha256' | 'git-sha1', size: number, signal?: AbortSignal): Promise<string> {
-  const hash = createHash(kind === 'sha256' ? 'sha256' : 'sha1');
-  if (kind === 'git-sha1') hash.update(`blob ${size}\0`);
-  for await (const chunk of fs.createReadStream(p, { signal })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-/** One download run: the files of one repo at one revision into one staging folder. */
-class Job {
-  private readonly http: HttpContext;
-  private readonly retries: number;
-  private readonly retryDelayMs: number;
+/** One repo revision in the cache. */
+class CachedRepo {
+  readonly revision: string;
+  readonly variant: ModelVariant;
+  readonly hubUrl: string;
+  readonly folder: string;
+  private readonly staging: string;
   private readonly where: string;
 
   constructor(
-    private readonly id: string,
-    private readonly revision: string,
-    private readonly hubUrl: string,
-    private readonly staging: string,
+    readonly id: string,
     private readonly options: HubDownloadOptions,
   ) {
-    this.http = {
-      hubOrigin: new URL(hubUrl).origin,
-      token: options.token ?? (process.env.HF_TOKEN || undefined),
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? 60_000,
-    };
-    this.retries = options.retries ?? 3;
-    this.retryDelayMs = options.retryDelayMs ?? 1000;
-    this.where = `hub repo ${id} (revision ${revision})`;
+    this.revision = options.revision ?? 'main';
+    this.variant = options.variant ?? 'fp32';
+    if (!isHubIdSyntax(id)) throw new ModelError('not-found', `"${id}" is not a Hugging Face hub id (expected org/name) nor an existing folder.`);
+    const revision = this.revision;
+    if (!revision || revision.split('/').some((p) => p === '' || p === '.' || p === '..') || revision.includes('\\')) {
+      throw new ModelError('not-found', `"${revision}" is not a valid hub revision; use a branch, tag or commit id.`);
+    }
+    if (!MODEL_VARIANTS.includes(this.variant)) throw new ModelError('format', `Unknown model variant "${String(this.variant)}"; use one of ${MODEL_VARIANTS.join(', ')}.`);
+    this.hubUrl = (options.hubUrl ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '');
+    this.folder = hubCacheFolder(options.cacheDir, id, revision);
+    this.staging = path.join(path.dirname(this.folder), `.${path.basename(this.folder)}.incomplete`);
+    this.where = `Hub repo ${id} (revision ${revision})`;
   }
 
-  /** Fetches `todo` into the this.staging folder, then promotes the verified files into the cache folder. */
-  async downloadInto(folder: string, todo: string[], manifest: Manifest | null, isOptional: (f: string) => boolean): Promise<void> {
-    this.options.log?.(`Downloading ${this.id} (${this.revision}, ${this.options.variant ?? 'fp32'}) from ${this.hubUrl} into ${folder}`);
-    fs.mkdirSync(this.staging, { recursive: true });
-    const progressPath = path.join(this.staging, PROGRESS_FILE);
-    const done: FileSet = readJson<FileSet>(progressPath) ?? { files: {}, absent: [] };
-    for (const file of todo) {
-      if (isResolved(done, this.staging, file, isOptional(file))) continue;
-      const record = await this.fetchWithRetries(file, isOptional(file));
-      if (record) done.files[file] = record;
-      else done.absent.push(file);
-      writeJsonAtomic(progressPath, done);
-    }
+  private manifest(): Manifest | null {
+    return readJson<Manifest>(path.join(this.folder, MANIFEST_FILE));
+  }
 
-    // Promote: verified files first, the manifest that vouches for them last.
-    const next: Manifest = { version: 1, id: this.id, revision: this.revision, files: { ...manifest?.files }, absent: [...(manifest?.absent ?? [])] };
-    for (const file of todo) {
-      const record = done.files[file];
-      if (record) {
-        fs.mkdirSync(path.dirname(path.join(folder, file)), { recursive: true });
-        fs.renameSync(path.join(this.staging, file), path.join(folder, file));
-        next.files[file] = record;
-        next.absent = next.absent.filter((f) => f !== file);
-      } else if (!next.absent.includes(file)) {
-        next.absent.push(file);
-        delete next.files[file];
+  private get importFolder(): string {
+    return path.join(this.folder, IMPORT_DIR);
+  }
+
+  locked<T>(fn: (lock: HeldLock) => Promise<T>): Promise<T> {
+    fs.mkdirSync(path.dirname(this.folder), { recursive: true });
+    const lockPath = path.join(path.dirname(this.folder), `.${path.basename(this.folder)}.lock`);
+    return withDownloadLock(lockPath, fn, {
+      signal: this.options.signal,
+      onWait: (owner) => this.options.log?.(`Waiting for another QUALS process (pid ${owner.pid} on ${owner.host}) that is downloading ${this.id} (${this.revision}) into ${this.folder}`),
+    });
+  }
+
+  /** The loadable folder when the cache already has everything (no network), else null. */
+  readyModel(): string | null {
+    const m = this.manifest();
+    if (!m) return null;
+    const layout = m.layout ?? 'onnx';
+    if (layout === 'checkpoint') {
+      this.checkCheckpointVariant();
+      if (this.options.reimport || !this.checkpointComplete(m)) return null;
+      return isFile(path.join(this.importFolder, 'quals.json')) ? this.importFolder : null;
+    }
+    return onnxFileSpecs(this.variant, layout).every((s) => isResolved(m, this.folder, s.local, s.optional)) ? this.folder : null;
+  }
+
+  readyCheckpoint(): HubCheckpoint | null {
+    const m = this.manifest();
+    return m && this.checkpointComplete(m) ? this.checkpointResult(m) : null;
+  }
+
+  private checkpointComplete(m: Manifest): boolean {
+    const c = m.checkpoint;
+    return Boolean(c && Array.isArray(c.files) && c.files.every((f) => isResolved(m, this.folder, f, isOptionalCheckpointFile(c, f))));
+  }
+
+  private checkpointResult(m: Manifest): HubCheckpoint {
+    const strip = (f: string) => f.slice(CHECKPOINT_DIR.length + 1);
+    return { dir: path.join(this.folder, CHECKPOINT_DIR), id: this.id, revision: this.revision, commit: m.commit ?? null, weights: (m.checkpoint?.weights ?? []).map(strip) };
+  }
+
+  private checkCheckpointVariant(): void {
+    if (this.variant === 'fp32') return;
+    throw new ModelError(
+      'format',
+      `${this.where} holds a Hugging Face checkpoint, which QUALS converts to fp32 ONNX only; set the variant to fp32 (the ${this.variant} variant needs a repo with that ONNX export).`,
+    );
+  }
+
+  private job(): Job {
+    return new Job(this.id, this.revision, this.hubUrl, this.staging, this.options);
+  }
+
+  /** Under the lock: whatever is missing for a loadable folder. */
+  async prepareModel(lock: HeldLock): Promise<string> {
+    const manifest = this.manifest();
+    const job = this.job();
+    let layout: RepoLayout | undefined = manifest?.layout;
+    let listing: RepoListing | null = null;
+    let missingOnnx: string | null = null;
+    if (!layout) {
+      listing = await this.list(job);
+      if (listing) layout = this.layoutFromListing(listing);
+      else ({ layout, missingOnnx } = await this.probeOnnx(job));
+    }
+    if (layout === 'checkpoint') {
+      this.checkCheckpointVariant();
+      let m = manifest && this.checkpointComplete(manifest) ? manifest : await this.fetchCheckpoint(job, manifest, listing, 'checkpoint', missingOnnx);
+      if (m.layout !== 'checkpoint') {
+        // Downloaded earlier for an import elsewhere; now known to be what the loader gets.
+        m = job.promote(this.folder, [], m, { layout: 'checkpoint', ...(listing?.commit ? { commit: listing.commit } : {}) });
       }
+      await this.importIntoCache(m, lock);
+      return this.importFolder;
     }
-    writeJsonAtomic(path.join(folder, MANIFEST_FILE), next);
-    fs.rmSync(this.staging, { recursive: true, force: true });
-    this.options.log?.(`Downloaded ${this.id} (${this.revision}) into ${folder}`);
+    this.options.log?.(`Downloading ${this.id} (${this.revision}, ${this.variant}) from ${this.hubUrl} into ${this.folder}`);
+    const specs = onnxFileSpecs(this.variant, layout).filter((s) => !isResolved(manifest, this.folder, s.local, s.optional));
+    if (listing) {
+      const have = new Set(listing.files);
+      job.markAbsent(specs.filter((s) => s.optional && !have.has(s.remote)).map((s) => s.local));
+    }
+    await job.fetch(specs, 'onnx');
+    job.promote(this.folder, specs.map((s) => s.local), manifest, { layout, ...(listing?.commit ? { commit: listing.commit } : {}) });
+    job.discard();
+    this.options.log?.(`Downloaded ${this.id} (${this.revision}) into ${this.folder}`);
+    return this.folder;
   }
 
-  /** Returns the verified file's record, or null for an optional file the repo does not have. */
-  async fetchWithRetries(file: string, optional: boolean): Promise<FileRecord | null> {
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(this.options.signal);
-      try {
-        return await this.transfer(file, optional);
-      } catch (err) {
-        if (this.options.signal?.aborted) throw new CancelledError();
-        if (!(err instanceof TransferError)) throw err;
-        if (!err.retryable || attempt >= this.retries) throw this.finalError(file, err);
-        this.options.log?.(`Download of ${file} failed (${err.message}); retrying (${attempt + 1} of ${this.retries})`);
-        await sleep(this.retryDelayMs * 2 ** attempt, this.options.signal);
-      }
-    }
-  }
-
-  private finalError(file: string, err: TransferError): ModelError {
-    if (err.connect) {
-      return new ModelError(
-        'offline',
-        `Cannot reach ${this.hubUrl} to download ${this.id} (${err.errno ?? err.message}). To use the model without the hub, download it on a connected machine (\`huggingface-cli download ${this.id} --include "*.json" "onnx/*" --local-dir DIR\`) or export it with optimum-cli, then point the \`model\` setting (or \`--model\`) at that folder.`,
-        { cause: err },
+  /** Under the lock: the checkpoint's files only, whatever else the repo holds. */
+  async fetchCheckpointOnly(): Promise<HubCheckpoint> {
+    const manifest = this.manifest();
+    const job = this.job();
+    const listing = manifest?.checkpoint ? null : await this.list(job);
+    if (listing && weightFileCandidates(listing.files, this.options.prefer).length === 0) {
+      const onnx = onnxVariantsIn(new Set(listing.files)).length > 0;
+      throw new ModelError(
+        'not-found',
+        `${this.where} has no Hugging Face checkpoint (model.safetensors, pytorch_model.bin or their sharded index) to import; it has ${describeFiles(listing.files)}.${onnx ? ` It holds an ONNX export: use it directly (--model ${this.id}).` : ''}`,
       );
     }
-    return new ModelError('download', `Downloading ${file} from ${this.where} failed (${err.message}); run again to resume where it stopped.`, { cause: err });
+    // Only a listing decides the layout the loader gets: an ONNX export in the same repo stays its choice.
+    const layout: RepoLayout | undefined = manifest?.layout ?? (listing ? this.layoutFromListing(listing) : undefined);
+    return this.checkpointResult(await this.fetchCheckpoint(job, manifest, listing, layout, null));
   }
 
-  private fileUrl(file: string): URL {
-    const repoPath = this.id.split('/').map(encodeURIComponent).join('/');
-    const filePath = file.split('/').map(encodeURIComponent).join('/');
-    return new URL(`${this.hubUrl}/${repoPath}/resolve/${encodeURIComponent(this.revision)}/${filePath}`);
-  }
-
-  /** One attempt: resume or start `file`, stream it to its `.part`, verify, rename into staging. */
-  private async transfer(file: string, optional: boolean): Promise<FileRecord | null> {
-    const dest = path.join(this.staging, file);
-    const part = `${dest}.part`;
-    const metaPath = `${part}.json`;
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    let meta = readJson<PartMeta>(metaPath);
-    let offset = sizeOf(part) ?? 0;
-    if (offset > 0 && !meta) {
-      removeQuietly(part); // bytes of unknown origin cannot be resumed safely
-      offset = 0;
-    }
-    const { res, etag, size } = await openFile(this.fileUrl(file), offset > 0 ? { range: `bytes=${offset}-` } : {}, this.http);
-    const status = res.statusCode ?? 0;
-    const restart = () => {
-      res.destroy();
-      removeQuietly(part, metaPath);
-      return this.transfer(file, optional);
-    };
-
-    if (status === 404 || status === 401 || status === 403) {
-      res.resume();
-      const errorCode = String(res.headers['x-error-code'] ?? '');
-      if (status === 404 && optional && (errorCode === '' || errorCode === 'EntryNotFound')) return null;
-      throw this.notFound(file, status, errorCode);
-    }
-    if (status === 416) {
-      // The part may already be whole (a run stopped between the last byte and the rename).
-      res.resume();
-      const total = contentRange(res.headers)?.total;
-      if (offset === 0) throw new TransferError('HTTP 416 for a request without a range', false, false);
-      if (total === offset) return this.verifyAndKeep(file, part, metaPath, meta?.etag ?? etag, offset);
-      return restart();
-    }
-    if (status === 429 || status >= 500) {
-      res.resume();
-      throw new TransferError(`HTTP ${status}`, true, false);
-    }
-    if (status !== 200 && status !== 206) {
-      res.resume();
-      throw new TransferError(`HTTP ${status} from ${this.fileUrl(file).href}`, false, false);
-    }
-
-    let append = false;
-    if (status === 206) {
-      const range = contentRange(res.headers);
-      if (offset === 0) {
-        res.resume();
-        throw new TransferError('the server sent part of the file without being asked', false, false);
-      }
-      if (range?.start !== offset) return restart();
-      if (meta?.etag && etag && meta.etag !== etag) {
-        this.options.log?.(`${file} changed on the hub since the interrupted download; starting it again`);
-        return restart();
-      }
-      append = true;
-    } else if (offset > 0) {
-      this.options.log?.(`The server ignored the resume request for ${file}; downloading it from the start`);
-    }
-
-    const expected = size ?? bodyTotal(res);
-    meta = { etag: etag ?? (append ? (meta?.etag ?? null) : null) };
-    writeJsonAtomic(metaPath, meta);
-    await this.receive(file, res, part, append ? offset : 0, expected);
-
-    const received = sizeOf(part) ?? 0;
-    if (expected !== null && received < expected) {
-      throw new TransferError(`the connection closed after ${received} of ${expected} bytes`, true, false);
-    }
-    if (expected !== null && received > expected) {
-      removeQuietly(part, metaPath);
-      throw new ModelError('download', `Downloading ${file} from ${this.where} produced ${received} bytes where ${expected} were announced; the bad copy was deleted, run again.`);
-    }
-    return this.verifyAndKeep(file, part, metaPath, meta.etag, received);
-  }
-
-  private async receive(file: string, res: IncomingMessage, part: string, start: number, total: number | null): Promise<void> {
-    let received = start;
-    let last = 0;
-    const report = (force: boolean) => {
-      const now = Date.now();
-      if (!force && now - last < 100) return;
-      last = now;
-      this.options.onProgress?.({ file, receivedBytes: received, totalBytes: total });
-    };
-    report(true);
-    // Not stream.pipeline: on a dropped connection it destroys the file stream and loses the
-    // bytes still buffered for disk, which a resume would then fetch again.
-    const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
-    let writeError: unknown = null;
-    out.on('error', (err) => (writeError ??= err));
-    let readError: unknown = null;
+  private async list(job: Job): Promise<RepoListing | null> {
     try {
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        report(false);
-        if (!out.write(chunk)) await once(out, 'drain');
-      }
+      return await listHubRepo(this.hubUrl, this.id, this.revision, job.httpContext, this.options.log);
     } catch (err) {
-      if (!writeError) readError = err;
-      res.destroy();
+      if (err instanceof TransferError) throw offlineError(this.hubUrl, this.id, err);
+      throw err;
     }
-    out.end();
-    await finished(out).catch((err: unknown) => (writeError ??= err));
-    if (writeError) {
-      const code = (writeError as NodeJS.ErrnoException).code ?? String(writeError);
-      throw new ModelError('download', `Cannot write ${part} (${code}); free some disk space or choose another cache folder.`, { cause: writeError });
-    }
-    if (readError) {
-      if (this.options.signal?.aborted) throw new CancelledError();
-      const code = (readError as NodeJS.ErrnoException).code;
-      throw new TransferError(`the connection dropped after ${received} bytes${code ? ` (${code})` : ''}`, true, false, code);
-    }
-    report(true);
   }
 
-  private async verifyAndKeep(file: string, part: string, metaPath: string, etag: string | null, size: number): Promise<FileRecord> {
-    const kind = checksumKind(etag);
-    if (kind && etag) {
-      const actual = await hashFile(part, kind, size, this.options.signal);
-      if (actual !== etag.toLowerCase()) {
-        removeQuietly(part, metaPath);
-        throw new ModelError('download', `${file} from ${this.where} failed its integrity check (${kind} ${actual.slice(0, 12)}... instead of ${etag.slice(0, 12)}...); the bad copy was deleted, run again, and report it if it repeats.`);
+  /** The layout for the loader: an ONNX export of the variant if there is one, else a checkpoint. */
+  private layoutFromListing(listing: RepoListing): RepoLayout {
+    const files = new Set(listing.files);
+    const onnx = onnxLayoutIn(files, this.variant);
+    if (onnx) return onnx;
+    const variants = onnxVariantsIn(files);
+    if (weightFileCandidates(listing.files, this.options.prefer).length > 0) {
+      if (this.variant !== 'fp32' && variants.length > 0) {
+        throw new ModelError('not-found', `${this.where} has no ${this.variant} ONNX export (it has the ${variants.join(', ')} variant${variants.length > 1 ? 's' : ''}, and a checkpoint that QUALS converts to fp32); set the variant to ${variants.includes('fp32') ? 'fp32' : variants.join(' or ')}.`);
       }
-    } else {
-      this.options.log?.(`The hub sent no checksum for ${file}; only its size was checked`);
+      return 'checkpoint';
     }
-    fs.renameSync(part, path.join(this.staging, file));
-    removeQuietly(metaPath);
-    return { size, etag };
+    const { encoder, decoder } = onnxFiles(this.variant);
+    const hasVariants = variants.length > 0 ? ` It has the ${variants.join(', ')} ONNX variant${variants.length > 1 ? 's' : ''}: set the variant to ${variants.length > 1 ? 'one of those' : 'that'}.` : '';
+    throw new ModelError(
+      'not-found',
+      `${this.where} holds neither an ONNX export (${encoder} and ${decoder}) nor a Hugging Face checkpoint (model.safetensors, pytorch_model.bin or their sharded index); it has ${describeFiles(listing.files)}.${hasVariants} ${capitalise(NEEDS)}`,
+    );
   }
 
-  private notFound(file: string, status: number, errorCode: string): ModelError {
-    if (errorCode === 'GatedRepo' || (status === 403 && errorCode !== 'RepoNotFound')) {
-      return new ModelError('not-found', `Access to ${this.where} is restricted (HTTP ${status}); accept its terms on the hub and set HF_TOKEN, or download it yourself and point the model setting at the folder.`);
+  /**
+   * Without a listing: fetches the variant's ONNX files in the loader's order (as downloads always
+   * did, so an interrupted run resumes the same way), the two graphs as optional. Both there: the
+   * ONNX layout; either missing: a checkpoint is looked for instead.
+   */
+  private async probeOnnx(job: Job): Promise<{ layout: RepoLayout; missingOnnx: string | null }> {
+    const specs = onnxFileSpecs(this.variant, 'onnx');
+    for (const spec of specs.filter((s) => !s.optional)) {
+      const graph = spec.local.endsWith('.onnx');
+      await job.fetch([{ ...spec, optional: graph }], 'onnx');
+      if (graph && job.has(spec.local) === false) {
+        this.options.log?.(`${this.where} has no ${spec.remote}; looking for a Hugging Face checkpoint instead`);
+        return { layout: 'checkpoint', missingOnnx: spec.remote };
+      }
     }
-    if (errorCode === 'RepoNotFound' || status === 401) {
-      return new ModelError('not-found', `Hub repo ${this.id} was not found (HTTP ${status}); check the id, or set HF_TOKEN if the repo is private.`);
-    }
-    if (errorCode === 'RevisionNotFound') {
-      return new ModelError('not-found', `Hub repo ${this.id} has no revision "${this.revision}"; use an existing branch, tag or commit.`);
-    }
-    return new ModelError('not-found', `Hub repo ${this.id} (revision ${this.revision}) has no ${file}; the repo must contain an ONNX export in the Optimum layout (onnx/encoder_model.onnx, onnx/decoder_model_merged.onnx, config.json, tokenizer files); export one with \`optimum-cli export onnx --task text2text-generation-with-past\` and point the model setting at that folder.`);
+    return { layout: 'onnx', missingOnnx: null };
   }
+
+  /**
+   * Downloads the checkpoint: the weights are chosen first, then the JSON files are fetched and
+   * checked (architecture, tokenizer, format) before any weights are, then the weights, an index
+   * before its shards. A checkpoint the manifest already knows is completed file by file. Returns
+   * the new manifest.
+   */
+  private async fetchCheckpoint(job: Job, manifest: Manifest | null, listing: RepoListing | null, layout: RepoLayout | undefined, missingOnnx: string | null): Promise<Manifest> {
+    const dir = path.join(this.folder, CHECKPOINT_DIR);
+    const known = manifest?.checkpoint;
+    if (known) {
+      const specs = known.files
+        .filter((f) => !isResolved(manifest, this.folder, f, isOptionalCheckpointFile(known, f)))
+        .map((f) => checkpointSpec(f.slice(CHECKPOINT_DIR.length + 1), isOptionalCheckpointFile(known, f)));
+      this.options.log?.(`Completing the checkpoint of ${this.id} (${this.revision}) in ${dir}`);
+      await job.fetch(specs, 'checkpoint');
+      const next = job.promote(this.folder, specs.map((s) => s.local), manifest, {});
+      job.discard();
+      return next;
+    }
+
+    const have = listing ? new Set(listing.files) : null;
+    let chosen: string | undefined;
+    if (listing) chosen = weightFileCandidates(listing.files, this.options.prefer)[0];
+    else {
+      for (const remote of weightProbeOrder(this.options.prefer)) {
+        if (await job.exists(remote, 'checkpoint')) {
+          chosen = remote;
+          break;
+        }
+      }
+    }
+    if (!chosen) {
+      const onnx = missingOnnx ? `no ${missingOnnx} and ` : '';
+      throw new ModelError('not-found', `${this.where} has ${onnx}no Hugging Face checkpoint (model.safetensors, pytorch_model.bin or their sharded index); ${NEEDS}`);
+    }
+    if (have && !have.has('config.json')) throw new ModelError('not-found', `${this.where} has no config.json, so its checkpoint cannot be imported; it has ${describeFiles(listing!.files)}.`);
+
+    this.options.log?.(`Downloading the checkpoint of ${this.id} (${this.revision}, ${chosen}) from ${this.hubUrl} into ${dir}`);
+    const side = CHECKPOINT_SIDE_FILES.map((f) => checkpointSpec(f, f !== 'config.json'));
+    if (have) job.markAbsent(side.filter((s) => !have.has(s.remote)).map((s) => s.local));
+    await job.fetch(side, 'checkpoint');
+    this.checkImportable(job, have);
+
+    const weightSpecs = [checkpointSpec(chosen, false)];
+    await job.fetch(weightSpecs, 'checkpoint');
+    if (chosen.endsWith('.index.json')) {
+      let shards: string[];
+      try {
+        shards = shardFiles(fs.readFileSync(job.stagedPath(weightSpecs[0]!.local), 'utf8'), `${chosen} of ${this.where}`);
+      } catch (err) {
+        if (err instanceof CheckpointError) throw new ModelError('invalid-file', err.message, { cause: err });
+        throw err;
+      }
+      const unsafe = shards.find((s) => !isSafeRepoPath(s));
+      if (unsafe) throw new ModelError('invalid-file', `${chosen} of ${this.where} names the shard ${JSON.stringify(unsafe)}, which is not a file of the repo; it was not downloaded.`);
+      const shardSpecs = shards.map((s) => checkpointSpec(s, false));
+      await job.fetch(shardSpecs, 'checkpoint');
+      weightSpecs.push(...shardSpecs);
+    }
+    const files = [...side, ...weightSpecs].map((s) => s.local);
+    const next = job.promote(this.folder, files, manifest, {
+      ...(layout ? { layout } : {}),
+      ...(listing?.commit ? { commit: listing.commit } : {}),
+      checkpoint: { files, weights: weightSpecs.map((s) => s.local) },
+    });
+    job.discard();
+    this.options.log?.(`Downloaded the checkpoint of ${this.id} (${this.revision}) into ${dir}`);
+    return next;
+  }
+
+  /** Fails before the weights are downloaded when the import would fail on the JSON files. */
+  private checkImportable(job: Job, have: ReadonlySet<string> | null): void {
+    const staged = (f: string) => job.stagedPath(`${CHECKPOINT_DIR}/${f}`);
+    const config = readJson<Record<string, unknown>>(staged('config.json'));
+    if (!config) throw new ModelError('invalid-file', `config.json of ${this.where} is not a JSON object; the repo is damaged or not a model.`);
+    const family = detectFamily(config, `config.json of ${this.where}`).family;
+    if (job.has(`${CHECKPOINT_DIR}/tokenizer.json`) !== true) {
+      const slow = ['spiece.model', 'sentencepiece.bpe.model', 'vocab.json', 'merges.txt', 'vocab.txt'].filter((f) => have?.has(f));
+      throw new ModelError(
+        'missing-file',
+        `${this.where} has no tokenizer.json${slow.length ? ` (only ${slow.join(' and ')})` : ''}, and QUALS reads the fast-tokenizer file tokenizer.json. Download the repo, create tokenizer.json with transformers (\`AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR)\`), then run \`quals model import DIR\`.`,
+      );
+    }
+    if (this.options.format) return;
+    const tokenizerJson = readJson<Record<string, unknown>>(staged('tokenizer.json')) ?? {};
+    const qualsJson = readJson<{ format?: unknown }>(staged('quals.json'));
+    const qualsJsonFormat = qualsJson?.format === 'qagen' || qualsJson?.format === 'lmqg' ? qualsJson.format : undefined;
+    const found = detectFormat({ family, config, tokenizerJson, hasTrainerConfig: job.has(`${CHECKPOINT_DIR}/trainer_config.json`) === true, sourceId: this.id, qualsJsonFormat });
+    if (!found) throw formatUnknownError(this.where.replace(/^Hub repo/, 'hub repo'));
+  }
+
+  /** Converts the downloaded checkpoint into quals-import/ (replacing an earlier conversion). */
+  private async importIntoCache(m: Manifest, lock: HeldLock): Promise<void> {
+    // Under the lock, a staging folder of an earlier import belongs to a process that died.
+    for (const name of fs.readdirSync(this.folder)) {
+      if (name.startsWith(`.${IMPORT_DIR}.importing-`)) fs.rmSync(path.join(this.folder, name), { recursive: true, force: true });
+    }
+    const src = path.join(this.folder, CHECKPOINT_DIR);
+    this.options.log?.(`Converting ${this.id} (${this.revision}) to ONNX in ${this.importFolder} (once)`);
+    const report = await importCheckpoint(src, this.importFolder, {
+      format: this.options.format,
+      prefer: m.checkpoint?.weights.some((w) => w.includes('pytorch_model')) ? 'bin' : 'safetensors',
+      overwrite: true,
+      source: this.id,
+      provenance: { revision: this.revision, ...(m.commit ? { commit: m.commit } : {}) },
+      signal: this.options.signal,
+      log: this.options.log,
+      onProgress: (p) => {
+        lock.keepAlive(); // the graph writes are synchronous: the lock's timer cannot fire meanwhile
+        this.options.onImportProgress?.(p);
+      },
+    });
+    this.options.log?.(`Converted ${this.id}: ${report.architecture}, format ${report.format} (${report.formatReason})`);
+  }
+}
+
+/** The weights and config.json must be there; the other JSON files may be absent from the repo. */
+function isOptionalCheckpointFile(c: NonNullable<Manifest['checkpoint']>, local: string): boolean {
+  return !c.weights.includes(local) && local !== `${CHECKPOINT_DIR}/config.json`;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -9,7 +9,9 @@ import type { EngineConfig, ModelFormatName } from '../engine-api';
 import { ModelError } from '../errors';
 import type { QualsOptions } from '../options';
 import { type ModelFormat, createFormat } from './formats';
+import type { WeightFormat } from '../../models/checkpoint/open';
 import { downloadHubModel } from '../../models/hub';
+import { type ImportProgress, checkpointFolderHint } from '../../models/import';
 import { type ModelFolder, isHubId, readModelFolder } from '../../models/model-files';
 import { LogProbHelpers, createSessions, release } from './ort';
 import { Seq2Seq } from './seq2seq';
@@ -32,11 +34,29 @@ export function defaultCacheDir(): string {
   return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.cache'), 'quals', 'models');
 }
 
-/** Resolves `config.model` to a local folder, downloading a hub model into the cache if needed. */
-export async function resolveModelDir(config: EngineConfig, signal?: AbortSignal): Promise<string> {
+/** What resolving a hub id may need beyond EngineConfig: the conversion of a checkpoint repo. */
+export interface ResolveExtras {
+  /** Progress of converting a checkpoint repo to ONNX (after its download; once per repo revision). */
+  onImportProgress?: (p: ImportProgress) => void;
+  /** Checkpoint repos with both kinds of weights: which to download (default safetensors). */
+  prefer?: WeightFormat;
+  /** Convert a checkpoint repo again even if the cache has a conversion. */
+  reimport?: boolean;
+}
+
+/**
+ * Resolves `config.model` to a local folder in the ONNX layout: a folder is used as it is (a
+ * Hugging Face checkpoint folder is refused with the command that converts it); a hub id is
+ * downloaded into the cache, and a checkpoint repo converted there, once (models/hub.ts).
+ */
+export async function resolveModelDir(config: EngineConfig, signal?: AbortSignal, extras: ResolveExtras = {}): Promise<string> {
   const model = config.model.trim();
   if (!model) throw new ModelError('not-found', 'No model is set: give a model folder or a Hugging Face hub id (setting quals.model / flag --model).');
-  if (existsSync(model) || !isHubId(model)) return model;
+  if (existsSync(model) || !isHubId(model)) {
+    const hint = checkpointFolderHint(model);
+    if (hint) throw new ModelError('missing-file', hint);
+    return model;
+  }
   return downloadHubModel(model, {
     cacheDir: config.cacheDir ?? defaultCacheDir(),
     hubUrl: config.hubUrl,
@@ -45,6 +65,8 @@ export async function resolveModelDir(config: EngineConfig, signal?: AbortSignal
     onProgress: config.onDownloadProgress,
     log: config.log,
     signal,
+    format: config.format,
+    ...extras,
   });
 }
 
