@@ -61,9 +61,35 @@ describe('qagen format', () => {
 
 describe('lmqg format', () => {
   const lmqg = createFormat('lmqg', ctx('t5'));
-  it('T5 variants get the task prefix', () => {
-    assert.deepEqual(lmqg.encodeInput('the team won').ids, [...tok.encode('generate question and answer: the team won'), EOS]);
-    assert.deepEqual(createFormat('lmqg', ctx('bart')).encodeInput('the team won').ids, [...tok.encode('the team won'), EOS]);
+  it('T5 variants get the task prefix; the input carries the tokenizer\'s own special tokens (<s> … </s> here)', () => {
+    assert.deepEqual(lmqg.encodeInput('the team won').ids, [0, ...tok.encode('generate question and answer: the team won'), EOS]);
+    assert.deepEqual(createFormat('lmqg', ctx('bart')).encodeInput('the team won').ids, [0, ...tok.encode('the team won'), EOS]);
+  });
+
+  it('inputs and the decoder start follow the real Hugging Face checkpoints (fixtures)', () => {
+    const real = (name: string) => {
+      const f = readModelFolder(join(__dirname, '..', 'fixtures', 'hf-reference', name, 'onnx-layout'));
+      const t = new TextTokenizer(f.tokenizerJson, f.tokenizerConfig);
+      return { f, t, c: { tokenizer: t, config: f.config, generationConfig: { ...f.generationConfig, decoder_start_token_id: f.decoderStartTokenId }, maxInputTokens: 512 } };
+    };
+    // BART as transformers trains it: <s> text </s>, decoding from </s> then the forced <s>.
+    const bart = real('bart-a');
+    const bartLmqg = createFormat('lmqg', bart.c);
+    assert.deepEqual(bartLmqg.encodeInput('The team won.').ids, [0, ...bart.t.encode('The team won.'), 2]);
+    assert.equal(bartLmqg.decoderStartId, 2);
+    assert.deepEqual(bartLmqg.decoderPrefix, [0]);
+    // qagen keeps the authors' fairseq conventions on the same checkpoint: no <s>, no forced BOS.
+    const bartQagen = createFormat('qagen', bart.c);
+    assert.deepEqual(bartQagen.encodeInput('The team won.').ids, [...bart.t.encode('The team won.'), 2]);
+    assert.deepEqual(bartQagen.decoderPrefix, []);
+    // T5: text </s>, decoding from the pad token, no forced BOS; the prefix as trainer_config.json says.
+    const t5 = real('t5-a');
+    const text = 'The team won.';
+    assert.deepEqual(createFormat('lmqg', t5.c).encodeInput(text).ids, [...t5.t.encode(`generate question and answer: ${text}`), 1]);
+    assert.deepEqual(createFormat('lmqg', { ...t5.c, trainerConfig: { prefix_types: null } }).encodeInput(text).ids, [...t5.t.encode(text), 1]);
+    assert.deepEqual(createFormat('lmqg', { ...bart.c, trainerConfig: { prefix_types: ['qag'] } }).encodeInput(text).ids, [0, ...bart.t.encode(`generate question and answer: ${text}`), 2]);
+    assert.deepEqual(createFormat('lmqg', t5.c).decoderPrefix, []);
+    assert.equal(createFormat('lmqg', t5.c).decoderStartId, 0);
   });
 
   it('splits "question: Q1, answer: A1 | question: Q2, answer: A2" into pairs scored on their own', () => {
