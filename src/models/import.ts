@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelFormatName } from '../scoring/engine-api';
 import { CancelledError, ModelError, throwIfAborted } from '../scoring/errors';
-import { writeModelWithExternalData } from '../scoring/model/onnx-writer';
+import { writeModelWithExternalDataAsync } from '../scoring/model/onnx-writer';
 import type { QualsOptions } from '../scoring/options';
 import { type Checkpoint, CheckpointError } from './checkpoint/checkpoint';
 import { type WeightFormat, checkpointFiles, openCheckpoint } from './checkpoint/open';
@@ -212,8 +212,8 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
     const total = ckpt.tensors.size;
     const read = new Set<string>();
     let phase: ImportProgress['phase'] = 'encoder';
-    // The writer is synchronous and pulls tensors through the lazy initializers: counting reads
-    // here is the only per-tensor hook, and the only point where a cancellation can stop it.
+    // The writer pulls tensors through the lazy initializers, yielding between them: counting reads
+    // here is the per-tensor hook for progress and the point where a cancellation stops it.
     const counting: Checkpoint = {
       description: ckpt.description,
       tensors: ckpt.tensors,
@@ -236,7 +236,7 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
       await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(opts.signal);
       opts.onProgress?.({ phase, done: read.size, total });
-      guard(() => writeModelWithExternalData(graph, path.join(staging, file), { opset: graphs.opset }));
+      await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset }));
     }
     opts.onProgress?.({ phase: 'decoder', done: total, total });
     return total;
@@ -272,6 +272,16 @@ async function hashWeights(src: string, files: string[], opts: ImportOptions): P
 }
 
 /** Checkpoint and builder errors carry messages written for users: they become ModelErrors with that message. */
+async function guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    return guard(() => {
+      throw err;
+    });
+  }
+}
+
 function guard<T>(fn: () => T): T {
   try {
     return fn();

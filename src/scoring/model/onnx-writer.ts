@@ -129,12 +129,7 @@ function tensorProto(name: string, dataType: DataTypeCode, dims: number[], data:
   t.str(8, name);
   const raw = rawBytes(dataType, data);
   if (external && raw.length >= external.minBytes) {
-    const offset = external.append(raw);
-    const entry = (key: string, value: string) => new ProtoBuilder().str(1, key).str(2, value);
-    t.msg(13, entry('location', external.location));
-    t.msg(13, entry('offset', String(offset)));
-    t.msg(13, entry('length', String(raw.length)));
-    t.int(14, 1); // data_location = EXTERNAL
+    externalReference(t, external.location, external.append(raw), raw.length);
   } else {
     t.bytes(9, raw); // raw_data, little endian
   }
@@ -148,6 +143,16 @@ interface ExternalSink {
   minBytes: number;
   /** Writes the bytes and returns their offset in the file. */
   append(bytes: Uint8Array): number;
+  /** Initializers already written to the data file (by name): only their reference is emitted. */
+  placed?: ReadonlyMap<string, { offset: number; length: number }>;
+}
+
+function externalReference(t: ProtoBuilder, location: string, offset: number, length: number): ProtoBuilder {
+  const entry = (key: string, value: string) => new ProtoBuilder().str(1, key).str(2, value);
+  t.msg(13, entry('location', location));
+  t.msg(13, entry('offset', String(offset)));
+  t.msg(13, entry('length', String(length)));
+  return t.int(14, 1); // data_location = EXTERNAL
 }
 
 function valueInfo(name: string, elemType: DataTypeCode, shape: Dim[] | null): ProtoBuilder {
@@ -272,6 +277,14 @@ export class Graph {
     return set;
   }
 
+  /** Initializers the graph and its subgraphs use, in the order toProto writes them. */
+  usedInitializers(): { name: string; dataType: DataTypeCode; dims: number[]; data: TensorData | LazyTensorData }[] {
+    const used = this.usedNames();
+    const own = this.initializers.filter((i) => used.has(i.name));
+    const nested = this.nodes.flatMap((n) => Object.values(n.attrs).flatMap((v) => (v instanceof Graph ? v.usedInitializers() : [])));
+    return [...nested, ...own]; // toProto serialises subgraphs (node attributes) before its own initializers
+  }
+
   toProto(external?: ExternalSink): ProtoBuilder {
     const used = this.usedNames();
     const g = new ProtoBuilder();
@@ -286,6 +299,14 @@ export class Graph {
     g.str(2, this.name);
     for (const init of this.initializers) {
       if (!used.has(init.name)) continue;
+      const placed = external?.placed?.get(init.name);
+      if (placed) {
+        const t = new ProtoBuilder();
+        for (const d of init.dims) t.int(1, d);
+        t.int(2, init.dataType).str(8, init.name);
+        g.msg(5, externalReference(t, external!.location, placed.offset, placed.length));
+        continue;
+      }
       const data = typeof init.data === 'function' ? init.data() : init.data;
       const n = init.dims.reduce((a, b) => a * b, 1);
       if (data.length !== n) throw new Error(`initializer ${init.name}: expected ${n} values for [${init.dims}], got ${data.length}`);
@@ -339,6 +360,50 @@ export function writeModelWithExternalData(graph: Graph, modelPath: string, opti
         writeFullySync(fd, bytes);
         offset += bytes.length;
         return at;
+      },
+    };
+    const proto = modelProtoWith(graph, options, sink);
+    fsyncSync(fd);
+    writeFileSync(modelPath, proto);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * writeModelWithExternalData for long writes in a server or a CLI with progress: every large
+ * initializer is produced and written first, one at a time, yielding to the event loop between
+ * them (so progress notifications, cancellation and lock heartbeats keep running); the model file
+ * then only refers to them. Same bytes as the synchronous writer.
+ */
+export async function writeModelWithExternalDataAsync(graph: Graph, modelPath: string, options: ModelOptions & { minBytes?: number } = {}): Promise<void> {
+  const location = `${basename(modelPath)}_data`;
+  const minBytes = options.minBytes ?? 1024;
+  const fd = openSync(`${modelPath}_data`, 'w');
+  try {
+    let offset = 0;
+    const placed = new Map<string, { offset: number; length: number }>();
+    for (const init of graph.usedInitializers()) {
+      if (placed.has(init.name)) continue;
+      const data = typeof init.data === 'function' ? init.data() : init.data;
+      const n = init.dims.reduce((a, b) => a * b, 1);
+      if (data.length !== n) throw new Error(`initializer ${init.name}: expected ${n} values for [${init.dims}], got ${data.length}`);
+      const raw = rawBytes(init.dataType, data);
+      if (raw.length < minBytes) continue; // small ones stay inline (produced again by toProto)
+      const pad = (64 - (offset % 64)) % 64;
+      if (pad) writeFullySync(fd, new Uint8Array(pad));
+      offset += pad;
+      writeFullySync(fd, raw);
+      placed.set(init.name, { offset, length: raw.length });
+      offset += raw.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const sink: ExternalSink = {
+      location,
+      minBytes,
+      placed,
+      append() {
+        throw new Error('every large initializer was placed before the model was serialised');
       },
     };
     const proto = modelProtoWith(graph, options, sink);
