@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import type { EngineConfig, QualsEngine, ScoreRequest } from './engine-api';
 import { CancelledError, throwIfAborted } from './errors';
 import { loadModel } from './model/loader';
-import { type QualsOptions, resolveOptions } from './options';
+import { OPTION_KEYS, type QualsOptions, effectiveBeamSearch, resolveOptions } from './options';
 import { scoreQuals } from './quals';
-import type { QualsResult } from './result';
+import type { ComputedWith, OptionOrigin, QualsResult } from './result';
 
 const CACHE_ENTRIES = 64;
 
@@ -28,8 +28,19 @@ export async function createEngine(config: EngineConfig, signal?: AbortSignal): 
   let queue: Promise<unknown> = Promise.resolve();
   let disposed = false;
 
+  /** The effective options of a request and where each came from (later layers win, as in resolveOptions). */
+  function computedWith(opts: QualsOptions, request: ScoreRequest): ComputedWith {
+    const origin: Record<string, OptionOrigin> = {};
+    for (const k of OPTION_KEYS) {
+      origin[k] =
+        request.options?.[k] !== undefined ? 'request' : config.options?.[k] !== undefined ? 'user' : model.modelOptions[k] !== undefined ? 'model' : 'default';
+    }
+    return { mode: opts.mode, beamSearch: effectiveBeamSearch(opts), options: { ...opts }, origin };
+  }
+
   async function score(request: ScoreRequest): Promise<QualsResult> {
     const opts = request.options ? resolveOptions(options, request.options) : options;
+    const withSettings = (r: QualsResult): QualsResult => ({ ...r, computedWith: computedWith(opts, request) });
     const key = createHash('sha256')
       .update(JSON.stringify(opts))
       .update('\u0000')
@@ -41,7 +52,7 @@ export async function createEngine(config: EngineConfig, signal?: AbortSignal): 
     if (hit) {
       cache.delete(key);
       cache.set(key, hit);
-      return structuredClone(hit);
+      return withSettings(structuredClone(hit));
     }
     const run = queue.then(async () => {
       if (disposed) throw new CancelledError();
@@ -52,7 +63,7 @@ export async function createEngine(config: EngineConfig, signal?: AbortSignal): 
     const result = await run;
     cache.set(key, result);
     if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    return structuredClone(result);
+    return withSettings(structuredClone(result));
   }
 
   return {

@@ -14,6 +14,19 @@ export type ScoringMode = 'paper' | 'reference';
  */
 export type DiversityCount = 'fairseq' | 'hamming';
 
+/**
+ * Which beam-search code the engine reproduces (docs/quals-engine.md, "Search implementations"):
+ * - `grouped`: the engine's own diverse beam search (contiguous groups, each group refilled from its
+ *   own candidates, maxLength counts the EOS, diversityCount selectable). The paper-mode default.
+ * - `fairseq`: fairseq's DiverseBeamSearch + SequenceGenerator as the QUALS authors ran them
+ *   (interleaved candidate columns, beams refilled across groups, maxLength = max_len_b so up to
+ *   maxLength + 1 tokens with the EOS). Reference mode always uses it.
+ * - `hf`: Hugging Face `generate` (group beam search with Hamming diversity when numBeamGroups > 1,
+ *   else plain beam search; BeamSearchScorer, early_stopping=False; maxLength = max_new_tokens).
+ */
+export type BeamSearchImpl = 'grouped' | 'fairseq' | 'hf';
+export const BEAM_SEARCH_IMPLS: readonly BeamSearchImpl[] = ['grouped', 'fairseq', 'hf'];
+
 export interface SearchOptions {
   /** Total beams in the diverse beam search (reference: 60). */
   numBeams: number;
@@ -32,9 +45,14 @@ export interface SearchOptions {
 }
 
 export interface QualsOptions extends SearchOptions {
+  /** Which beam-search code to reproduce: `grouped` (default), `fairseq` or `hf`; reference mode always uses `fairseq`. */
+  beamSearch: BeamSearchImpl;
   /** QA pairs kept by round-robin selection (reference: 10). */
   maxPairs: number;
-  /** `paper`: LL_S teacher-forced on the summary; `reference`: LL_S = generation score (fairseq code). */
+  /**
+   * `paper`: LL_S teacher-forced on the summary; `reference`: the authors' pipeline (fairseq search,
+   * their input truncation, filter, selection, and LL_S = generation score).
+   */
   mode: ScoringMode;
   /** Greedy tokens at most when asking the source for the answer (0 disables "source says"). */
   sourceAnswerMaxTokens: number;
@@ -47,6 +65,7 @@ export const DEFAULT_OPTIONS: Readonly<QualsOptions> = Object.freeze({
   numBeamGroups: 60,
   diversityStrength: 0.5,
   diversityCount: 'fairseq',
+  beamSearch: 'grouped',
   minLength: 8,
   maxLength: 60,
   lengthPenalty: 1.0,
@@ -65,6 +84,11 @@ export const DEFAULT_OPTIONS: Readonly<QualsOptions> = Object.freeze({
 export const DEFAULT_PAIR_THRESHOLD = -0.5;
 
 export const OPTION_KEYS = Object.keys(DEFAULT_OPTIONS) as (keyof QualsOptions)[];
+
+/** The search the engine runs for these options: reference mode is the authors' pipeline, so always fairseq's. */
+export function effectiveBeamSearch(o: Pick<QualsOptions, 'mode' | 'beamSearch'>): BeamSearchImpl {
+  return o.mode === 'reference' ? 'fairseq' : o.beamSearch;
+}
 
 /** Thrown for option values a user supplied that cannot work; the message is written for users. */
 export class OptionsError extends Error {
@@ -105,6 +129,9 @@ function validateOptions(o: QualsOptions): void {
   }
   if (o.diversityCount !== 'fairseq' && o.diversityCount !== 'hamming') {
     throw new OptionsError(`diversityCount must be "fairseq" or "hamming" (got "${String(o.diversityCount)}").`);
+  }
+  if (!(BEAM_SEARCH_IMPLS as readonly string[]).includes(o.beamSearch)) {
+    throw new OptionsError(`beamSearch must be one of ${BEAM_SEARCH_IMPLS.map((b) => `"${b}"`).join(', ')} (got "${String(o.beamSearch)}").`);
   }
   if (!Number.isFinite(o.lengthPenalty)) throw new OptionsError(`lengthPenalty must be a number (got ${o.lengthPenalty}).`);
   if (o.mode !== 'paper' && o.mode !== 'reference') throw new OptionsError(`mode must be "paper" or "reference" (got "${String(o.mode)}").`);

@@ -9,14 +9,16 @@
 import { performance } from 'node:perf_hooks';
 import { InputError, ModelError, throwIfAborted } from './errors';
 import type { Hypothesis } from './model/beam-search';
-import type { QaSplit } from './model/formats';
+import { type ModelFormat, type QaSplit, QAGEN_SEPARATOR } from './model/formats';
 import type { WorkCounters } from './model/seq2seq';
 import { beamContinuations, beamSearch } from './model/generate';
+import { hfLengthCounting } from './model/hf-search';
 import type { LoadedModel } from './model/loader';
-import type { QualsOptions } from './options';
+import { type QualsOptions, effectiveBeamSearch } from './options';
 import { type QaPairResult, type QualsResult, type TextSpan, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
-import { type PairCandidate, selectRoundRobin } from './selection';
-import { LineIndex, collapseWhitespace, findAnswerSpans, locateAnswer } from './spans';
+import { type PairCandidate, authorsFilter, selectAuthors, selectRoundRobin } from './selection';
+import { LineIndex, collapseWhitespace, findAnswerSpans, findOccurrences, locateAnswer } from './spans';
+import type { TextTokenizer } from './model/tokenizer';
 
 /** Beams for the "source says" answer: a few alternatives to find one that occurs in the source. */
 const SOURCE_ANSWER_BEAMS = 4;
@@ -69,6 +71,73 @@ export function filterHypotheses(
   return { candidates, wellFormed };
 }
 
+/**
+ * Reference mode's filter (the authors' evaluate_hypo.py): each hypothesis is decoded to text and
+ * split on ' strutConnector' (exactly one); the answer with its leading space, lower-cased, must be
+ * a substring of the lower-cased summary the model read (`context`); empty answers pass. For lmqg
+ * models each "question: Q, answer: A" segment takes the same test with " A". Candidates keep the
+ * authors' untrimmed question/answer strings (selection compares them) and are scored by the
+ * hypothesis's unnormalised score; spans are case-insensitive substring occurrences in `summary`.
+ */
+export function filterHypothesesReference(
+  hypotheses: readonly Hypothesis[],
+  format: ModelFormat,
+  tokenizer: TextTokenizer,
+  context: string,
+  summary: string,
+  summaryIndex: LineIndex = new LineIndex(summary),
+): { candidates: PairCandidate<Selected>[]; wellFormed: number } {
+  let wellFormed = 0;
+  const candidates: PairCandidate<Selected>[] = [];
+  const spansOf = (answer: string) => findOccurrences(summary, answer).map((m) => summaryIndex.span(m.start, m.end));
+  const push = (question: string, answer: string, split: QaSplit, h: Hypothesis) =>
+    candidates.push({ question, answer, sumScore: h.sumLogp, payload: { split, hypothesis: h, spans: spansOf(answer) } });
+  for (const h of hypotheses) {
+    if (format.name === 'qagen') {
+      const text = tokenizer.decode(h.tokens);
+      if (text.split(` ${QAGEN_SEPARATOR.slice(1)}`).length !== 2) continue;
+      wellFormed++;
+      const qa = authorsFilter(text, context);
+      if (!qa) continue;
+      push(qa.question, qa.answer, format.split(h.tokens)?.[0] ?? reencodedSplit(tokenizer, format, qa.question, qa.answer), h);
+      continue;
+    }
+    const splits = format.split(h.tokens);
+    if (!splits) continue;
+    wellFormed++;
+    for (const s of splits) {
+      if (context.toLowerCase().includes(` ${s.answer}`.toLowerCase())) push(s.question, ` ${s.answer}`, s, h);
+    }
+  }
+  return { candidates, wellFormed };
+}
+
+/**
+ * A QAGen split rebuilt from the authors' text parts, for the rare hypothesis whose text has one
+ * ' strutConnector' but whose tokens do not (the separator spelled by other tokens): the authors
+ * score its generated tokens; this scores the re-encoded question + separator + answer + EOS.
+ */
+function reencodedSplit(tokenizer: TextTokenizer, format: ModelFormat, question: string, answer: string): QaSplit {
+  const sep = tokenizer.tokenId(QAGEN_SEPARATOR)!;
+  const questionIds = tokenizer.encode(question);
+  const answerIds = tokenizer.encode(answer);
+  return {
+    question: question.trim(),
+    answer: answer.trim(),
+    questionIds,
+    answerIds,
+    targetIds: [...questionIds, sep, ...answerIds, format.eosId],
+    questionLength: questionIds.length,
+    separatorLength: 1,
+  };
+}
+
+/** The text as the authors feed it (Python's str.strip(); no whitespace collapsing), with offsets back to the original. */
+function strippedView(text: string): { text: string; originalOffset: (offset: number) => number } {
+  const lead = text.length - text.trimStart().length;
+  return { text: text.trim(), originalOffset: (offset) => offset + lead };
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Lowest log-probability reported: keeps an impossible token (-Infinity, e.g. from fp16 logits) finite, so results stay valid JSON numbers. */
@@ -89,10 +158,13 @@ export async function scoreQuals(
   const { format, seq2seq, tokenizer } = model;
   const t0 = performance.now();
 
-  // The model reads whitespace-collapsed text; spans are found in the original texts.
-  const summaryInput = format.encodeInput(collapseWhitespace(summary).text);
-  const sourceView = collapseWhitespace(source);
-  const sourceInput = format.encodeInput(sourceView.text);
+  // The model reads whitespace-collapsed text (reference mode: the authors' stripped text and their
+  // truncation); spans are found in the original texts.
+  const reference = options.mode === 'reference';
+  const summaryView = reference ? strippedView(summary) : collapseWhitespace(summary);
+  const summaryInput = format.encodeInput(summaryView.text, { reference });
+  const sourceView = reference ? strippedView(source) : collapseWhitespace(source);
+  const sourceInput = format.encodeInput(sourceView.text, { reference });
   const summaryEnc = await seq2seq.encode(summaryInput.ids);
   throwIfAborted(signal);
   const sourceEnc = await seq2seq.encode(sourceInput.ids);
@@ -100,16 +172,26 @@ export async function scoreQuals(
   const mark = (stage: Stage) => profile?.(stage, { ...seq2seq.counters });
   mark('encode');
 
+  const generationConfig = model.folder.generationConfig as Record<string, unknown>;
+  const search = effectiveBeamSearch(options);
+  // fairseq: max_len = min(max_len_b, max_decoder_positions - 1)
+  const positions = model.folder.config.max_position_embeddings;
+  const maxLength = search === 'fairseq' && typeof positions === 'number' && positions > 1 ? Math.min(options.maxLength, positions - 1) : options.maxLength;
+  const intField = (k: string) => (typeof generationConfig[k] === 'number' && Number.isInteger(generationConfig[k]) ? (generationConfig[k] as number) : undefined);
   const hypotheses = await beamSearch(
     seq2seq,
     summaryEnc,
     {
+      beamSearch: search,
+      forcedEosId: intField('forced_eos_token_id') ?? null,
+      hfMinLength: intField('min_length') ?? 0,
+      hfLengths: hfLengthCounting(generationConfig.transformers_version ?? model.folder.config.transformers_version),
       numBeams: options.numBeams,
       numBeamGroups: options.numBeamGroups,
       diversityStrength: options.diversityStrength,
       diversityCount: options.diversityCount,
       minLength: options.minLength,
-      maxLength: options.maxLength,
+      maxLength,
       lengthPenalty: options.lengthPenalty,
       eosId: format.eosId,
       padId: format.padId,
@@ -121,14 +203,16 @@ export async function scoreQuals(
   mark('search');
 
   const summaryIndex = new LineIndex(summary);
-  const { candidates, wellFormed } = filterHypotheses(hypotheses, (tokens) => format.split(tokens), summary, summaryIndex);
+  const { candidates, wellFormed } = reference
+    ? filterHypothesesReference(hypotheses, format, tokenizer, summaryView.text, summary, summaryIndex)
+    : filterHypotheses(hypotheses, (tokens) => format.split(tokens), summary, summaryIndex);
   if (hypotheses.length > 0 && wellFormed === 0) {
     throw new ModelError(
       'format',
       `None of the ${hypotheses.length} generated sequences has the "${format.name}" shape (question, separator, answer): the model format is probably wrong for this model.`,
     );
   }
-  const selected = selectRoundRobin(candidates, options.maxPairs, options.mode === 'reference').map((c) => c.payload);
+  const selected = (reference ? selectAuthors(candidates, options.maxPairs) : selectRoundRobin(candidates, options.maxPairs)).map((c) => c.payload);
 
   const base = {
     schemaVersion: RESULT_SCHEMA_VERSION,

@@ -108,6 +108,18 @@ export interface ModelInfo {
 
 export type QualsStatus = 'ok' | 'no-pairs';
 
+/** Where an option's value came from: the engine's default, the model's quals.json, the user's settings / CLI flags, or the request. */
+export type OptionOrigin = 'default' | 'model' | 'user' | 'request';
+
+/** How a result was computed: the effective options, the search that ran, and where each option came from. */
+export interface ComputedWith {
+  mode: 'paper' | 'reference';
+  /** The search that ran: `options.beamSearch`, except reference mode, which always runs `fairseq`. */
+  beamSearch: 'grouped' | 'fairseq' | 'hf';
+  options: Record<string, unknown>;
+  origin: Record<string, OptionOrigin>;
+}
+
 export interface QualsResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
   /** `no-pairs`: no answerable QA pair was found; `score` is then null, never a made-up number. */
@@ -124,4 +136,6 @@ export interface QualsResult {
   /** Selected pairs, in selection order. */
   pairs: QaPairResult[];
   timings: StageTimings;
+  /** Effective options and their origins (set by createEngine; absent from results made elsewhere). */
+  computedWith?: ComputedWith;
 }

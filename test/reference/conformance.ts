@@ -7,12 +7,16 @@
  * Every folder under DIR holding a reference.json is a model: `onnx-layout/` (a genuine Optimum
  * export) is checked as loaded, and `hf/` (a Hugging Face checkpoint) as imported, once from
  * model.safetensors and once from pytorch_model.bin, whichever exist. Per model variant it prints
- * one line with the largest differences, and it exits non-zero on any failure.
+ * one line with the largest differences, and it exits non-zero on any failure. Each onnx-layout is
+ * also checked against HF's beam searches (hf-search-checks.ts), and a folder with a
+ * fairseq-reference.json against the QUALS authors' fairseq code (fairseq-checks.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkFairseqReference, hasFairseqReference } from './fairseq-checks';
 import { checkHfReference, type VariantReport } from './hf-checks';
+import { checkHfSearch } from './hf-search-checks';
 
 const args = process.argv.slice(2);
 const roots = args.length ? args : [path.join(__dirname, '..', 'fixtures', 'hf-reference')];
@@ -38,6 +42,8 @@ async function main(): Promise<number> {
   try {
     for (const dir of folders) {
       reports.push(...(await checkHfReference(dir, work)));
+      reports.push(...(await checkHfSearch(dir, work)));
+      if (hasFairseqReference(dir)) reports.push(...(await checkFairseqReference(dir)));
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -63,6 +63,18 @@ export interface StepDecision {
   done: boolean;
 }
 
+/**
+ * What the decoding loop in generate.ts drives, one step per decoder call: this engine's grouped
+ * search (below), fairseq's (fairseq-search.ts) and Hugging Face's (hf-search.ts).
+ */
+export interface SearchBookkeeping {
+  /** Top log-probs per row each step needs. */
+  readonly candidatesPerRow: number;
+  step(scores: StepScores): StepDecision;
+  /** Finished hypotheses, best first. */
+  result(): Hypothesis[];
+}
+
 /** How many top candidates per row a step needs so that penalties and the EOS ban cannot change the true top 2k. */
 export function candidatesPerRow(config: BeamSearchConfig): number {
   const perGroup = config.numBeams / config.numBeamGroups;
@@ -70,7 +82,7 @@ export function candidatesPerRow(config: BeamSearchConfig): number {
   return 2 * perGroup * config.numBeamGroups + 1;
 }
 
-export class DiverseBeamSearch {
+export class DiverseBeamSearch implements SearchBookkeeping {
   private beams: Beam[];
   private readonly finished: Hypothesis[] = [];
   private generated = 0;
@@ -86,6 +98,10 @@ export class DiverseBeamSearch {
       rawSumLogp: 0,
       alive: b % this.perGroup === 0,
     }));
+  }
+
+  get candidatesPerRow(): number {
+    return candidatesPerRow(this.config);
   }
 
   get stepsTaken(): number {

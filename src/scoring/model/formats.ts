@@ -47,8 +47,12 @@ export interface ModelFormat {
   readonly decoderPrefix: readonly number[];
   readonly eosId: number;
   readonly padId: number;
-  /** Encoder input for a text: prefix + tokens truncated to the model's limit + EOS. */
-  encodeInput(text: string): EncodedInput;
+  /**
+   * Encoder input for a text: prefix + tokens truncated to the model's limit + EOS. With
+   * `reference`, the QUALS authors' truncation (fairseq's BARTHubInterface.encode: at most
+   * max_positions - 2 BPE tokens, then `</s>`, so 1022 + 1 for BART); lmqg is unaffected.
+   */
+  encodeInput(text: string, opts?: { reference?: boolean }): EncodedInput;
   /** Pairs in one generated sequence (EOS-terminated or not); null when it does not have the format's shape. */
   split(generated: readonly number[]): QaSplit[] | null;
   /** Decoder tokens (after the start token) that pose the question before the answer is generated. */
@@ -86,10 +90,13 @@ function specialIds(ctx: FormatContext): { eos: number; pad: number; start: numb
   return { eos, pad: pad ?? eos, start };
 }
 
-/** Encoder input: `before` + tokens of prefix + text, cut to the model's limit, + `after`. */
-function truncatedInput(ctx: FormatContext, prefix: string, text: string, before: readonly number[], after: readonly number[]): EncodedInput {
+/**
+ * Encoder input: `before` + tokens of prefix + text, cut to the model's limit (or to `budget`
+ * tokens when given), + `after`.
+ */
+function truncatedInput(ctx: FormatContext, prefix: string, text: string, before: readonly number[], after: readonly number[], budget?: number): EncodedInput {
   const ids = ctx.tokenizer.encode(prefix + text);
-  const limit = ctx.maxInputTokens - before.length - after.length;
+  const limit = budget ?? ctx.maxInputTokens - before.length - after.length;
   if (ids.length <= limit) {
     return { ids: [...before, ...ids, ...after], tokensTotal: ids.length, tokensKept: ids.length, truncated: false, charsKept: text.length };
   }
@@ -119,7 +126,9 @@ function qagenFormat(ctx: FormatContext): ModelFormat {
     decoderPrefix: [], // fairseq's convention: decoding starts from </s> alone
     eosId: eos,
     padId: pad,
-    encodeInput: (text) => truncatedInput(ctx, '', text, [], [eos]),
+    // fairseq's hub encode keeps max_positions - 2 BPE tokens (room for <s> and </s>; the authors pass
+    // no_bos, so the input is one token shorter than the model allows).
+    encodeInput: (text, opts) => truncatedInput(ctx, '', text, [], [eos], opts?.reference ? ctx.maxInputTokens - 2 : undefined),
     split(generated) {
       const body = generated[generated.length - 1] === eos ? generated.slice(0, -1) : generated.slice();
       const at = body.indexOf(sep);

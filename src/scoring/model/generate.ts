@@ -1,46 +1,103 @@
 /**
- * Decoding loops on a Seq2Seq model: diverse beam search (all beams in one decoder call per step)
- * and beam continuation of forced prompts (the "what does the source answer" query).
+ * Decoding loops on a Seq2Seq model: beam search (all beams in one decoder call per step; the
+ * bookkeeping is the engine's grouped search, fairseq's or Hugging Face's) and beam continuation of
+ * forced prompts (the "what does the source answer" query).
  */
 import { throwIfAborted } from '../errors';
-import { type BeamSearchConfig, type Hypothesis, DiverseBeamSearch, candidatesPerRow } from './beam-search';
+import type { BeamSearchImpl } from '../options';
+import { type BeamSearchConfig, type Hypothesis, type SearchBookkeeping, DiverseBeamSearch } from './beam-search';
+import { FairseqBeamSearch } from './fairseq-search';
+import { type HfLengthCounting, HfBeamSearch } from './hf-search';
 import type { DecoderState, EncodedText, Seq2Seq } from './seq2seq';
 import { floatData } from './ort';
 
+/** The search options plus what the fairseq and Hugging Face searches read. */
+export interface SearchConfig extends BeamSearchConfig {
+  /** Which bookkeeping runs (default `grouped`, this engine's own). */
+  beamSearch?: BeamSearchImpl;
+  /** `hf` only: the checkpoint's forced_eos_token_id (generation_config), or null. */
+  forcedEosId?: number | null;
+  /** `hf` only: the checkpoint's min_length (generation_config; start token included), 0 if unset. */
+  hfMinLength?: number;
+  /** `hf` only: transformers' length convention (hfLengthCounting of a version); default `sequence` (4.35). */
+  hfLengths?: HfLengthCounting;
+}
+
 /**
- * Diverse beam search from the start token (and the format's forced `decoderPrefix`, which the
+ * The bookkeeping for one search. `prefixLength` tokens were forced after the start token.
+ * Lengths as each implementation counts them (docs/quals-engine.md):
+ * - grouped: maxLength generated tokens, EOS included;
+ * - fairseq: maxLength = max_len_b, so up to maxLength tokens + EOS;
+ * - hf: maxLength = max_new_tokens (a forced prefix counts), minLength = min_new_tokens.
+ */
+export function createSearch(config: SearchConfig, prefixLength = 0): SearchBookkeeping {
+  const impl = config.beamSearch ?? 'grouped';
+  if (impl === 'fairseq') {
+    return new FairseqBeamSearch({
+      numBeams: config.numBeams,
+      numBeamGroups: config.numBeamGroups,
+      diversityStrength: config.diversityStrength,
+      minLength: config.minLength,
+      maxLength: config.maxLength,
+      lengthPenalty: config.lengthPenalty,
+      eosId: config.eosId,
+      padId: config.padId,
+    });
+  }
+  if (impl === 'hf') {
+    return new HfBeamSearch({
+      numBeams: config.numBeams,
+      numBeamGroups: config.numBeamGroups,
+      diversityPenalty: config.numBeamGroups > 1 ? config.diversityStrength : 0,
+      lengthPenalty: config.lengthPenalty,
+      maxLength: config.maxLength + 1,
+      minLength: config.hfMinLength ?? 0,
+      minNewTokens: config.minLength,
+      initialLength: 1 + prefixLength,
+      forcedEosId: config.forcedEosId ?? null,
+      eosId: config.eosId,
+      padId: config.padId,
+      lengths: config.hfLengths ?? 'sequence',
+    });
+  }
+  return new DiverseBeamSearch(config);
+}
+
+/**
+ * Beam search from the start token (and the format's forced `decoderPrefix`, which the
  * hypotheses then leave out) over an encoded text.
  */
 export async function beamSearch(
   model: Seq2Seq,
   enc: EncodedText,
-  config: BeamSearchConfig,
+  config: SearchConfig,
   signal?: AbortSignal,
   decoderPrefix: readonly number[] = [],
 ): Promise<Hypothesis[]> {
+  const search = createSearch(config, decoderPrefix.length);
   const V = model.vocabOf(enc.firstLogits);
-  if (decoderPrefix.length === 0) return runSearch(model, config, model.startState(enc, config.numBeams), floatData(enc.firstLogits), V, signal);
+  if (decoderPrefix.length === 0) return runSearch(model, search, model.startState(enc, config.numBeams), floatData(enc.firstLogits), V, config.eosId, signal);
   const first = await model.step(model.emptyState(enc, 1), [model.decoderStartId, ...decoderPrefix], decoderPrefix.length + 1);
   const last = first.logits.dims[1]! - 1;
   const state = model.expandState(enc, first.state, config.numBeams);
-  return runSearch(model, config, state, floatData(first.logits).subarray(last * V, (last + 1) * V), V, signal);
+  return runSearch(model, search, state, floatData(first.logits).subarray(last * V, (last + 1) * V), V, config.eosId, signal);
 }
 
 /**
  * The search loop: `state` holds numBeams identical rows positioned where `firstLogits` (one row of
  * V floats) predicts the next token; each step is one decoder call for all beams.
  */
-async function runSearch(
+export async function runSearch(
   model: Seq2Seq,
-  config: BeamSearchConfig,
+  search: SearchBookkeeping,
   initial: DecoderState,
   firstLogits: Float32Array,
   V: number,
+  eosId: number,
   signal?: AbortSignal,
 ): Promise<Hypothesis[]> {
-  const search = new DiverseBeamSearch(config);
-  const K = candidatesPerRow(config);
-  const extra = [config.eosId];
+  const K = search.candidatesPerRow;
+  const extra = [eosId];
   let state = initial;
   let scores = await model.helpers.topK(firstLogits, V, K, extra);
   for (;;) {
@@ -89,7 +146,7 @@ export async function beamContinuations(
     const V = model.vocabOf(first.logits);
     const last = first.logits.dims[1]! - 1;
     const state = model.expandState(enc, first.state, config.numBeams);
-    const hyps = await runSearch(model, searchConfig, state, floatData(first.logits).subarray(last * V, (last + 1) * V), V, signal);
+    const hyps = await runSearch(model, new DiverseBeamSearch(searchConfig), state, floatData(first.logits).subarray(last * V, (last + 1) * V), V, config.eosId, signal);
     out.push(hyps.map((h) => ({ ids: h.tokens, meanLogp: h.rawSumLogp / h.tokens.length })));
   }
   return out;
