@@ -12,6 +12,7 @@ import { openSeq2Seq } from '../../src/scoring/model/loader';
 import { floatData } from '../../src/scoring/model/ort';
 import type { Seq2Seq } from '../../src/scoring/model/seq2seq';
 import { TextTokenizer } from '../../src/scoring/model/tokenizer';
+import { stepwiseLogprobs } from '../../src/scoring/model/stepwise';
 
 export const TF_TOLERANCE = 5e-3;
 /**
@@ -95,7 +96,7 @@ async function checkVariant(name: string, folder: ModelFolder, ref: Reference): 
       const firstWrong = argmax.findIndex((id, t) => id !== pair.teacher_forced.argmax_ids[t]);
       if (firstWrong >= 0) failures.push(`${at}: argmax differs at position ${firstWrong} (${argmax[firstWrong]} vs HF ${pair.teacher_forced.argmax_ids[firstWrong]})`);
 
-      const cached = await cachedLogprobs(seq2seq, enc, pair.target_ids);
+      const cached = await stepwiseLogprobs(seq2seq, enc, pair.target_ids);
       cached.forEach((lp, t) => (cacheMax = Math.max(cacheMax, Math.abs(lp - tf![t]!))));
 
       const expected = pair.greedy?.sequences[0];
@@ -138,29 +139,6 @@ async function teacherForcedArgmax(model: Seq2Seq, enc: Awaited<ReturnType<Seq2S
     for (let v = 1; v < V; v++) if (data[t * V + v]! > data[t * V + best]!) best = v;
     return best;
   });
-}
-
-/** log p of each target token, decoding one token per cached step from the start token. */
-async function cachedLogprobs(model: Seq2Seq, enc: Awaited<ReturnType<Seq2Seq['encode']>>, target: number[]): Promise<number[]> {
-  let state = model.startState(enc, 1);
-  let logits = floatData(enc.firstLogits);
-  const out: number[] = [];
-  for (const [t, id] of target.entries()) {
-    out.push(logSoftmaxAt(logits, id));
-    if (t === target.length - 1) break;
-    const stepped = await model.step(state, [id]);
-    state = stepped.state;
-    logits = floatData(stepped.logits);
-  }
-  return out;
-}
-
-function logSoftmaxAt(row: Float32Array, id: number): number {
-  let max = -Infinity;
-  for (const x of row) if (x > max) max = x;
-  let sum = 0;
-  for (const x of row) sum += Math.exp(x - max);
-  return row[id]! - max - Math.log(sum);
 }
 
 function specialIds(folder: ModelFolder): number[] {

@@ -6,8 +6,7 @@
  */
 import { greedyDecode } from '../../scoring/model/generate';
 import { loadModel } from '../../scoring/model/loader';
-import { floatData } from '../../scoring/model/ort';
-import type { EncodedText, Seq2Seq } from '../../scoring/model/seq2seq';
+import { stepwiseLogprobs } from '../../scoring/model/stepwise';
 import { EXIT, describeError } from '../exit-codes';
 import { engineConfigFromFlags } from '../options-flags';
 import { parseCommand, usageError } from '../parse-command';
@@ -73,7 +72,7 @@ export async function checkModel(config: ReturnType<typeof engineConfigFromFlags
     const stepMs = (performance.now() - t1) / steps;
     // Score the model's own continuation: its tokens are likely, so differences are not masked by -inf.
     const target = [...generated.slice(1 + format.decoderPrefix.length).filter((id) => id !== format.eosId), format.eosId];
-    const cached = await cachedLogprobs(seq2seq, enc, [...format.decoderPrefix, ...target]);
+    const cached = await stepwiseLogprobs(seq2seq, enc, [...format.decoderPrefix, ...target]);
     const [onePass] = await seq2seq.teacherForce(enc, [[...format.decoderPrefix, ...target]], 64 * 1024 * 1024);
     const cachedVsOnePass = maxDiff(cached, onePass!);
     if (!(cachedVsOnePass <= TOLERANCE)) {
@@ -123,27 +122,6 @@ function architectureOf(config: Record<string, unknown>): string {
   return `${arch} (${String(config.model_type ?? '?')})`;
 }
 
-async function cachedLogprobs(model: Seq2Seq, enc: EncodedText, target: number[]): Promise<number[]> {
-  let state = model.startState(enc, 1);
-  let logits = floatData(enc.firstLogits);
-  const out: number[] = [];
-  for (const [t, id] of target.entries()) {
-    out.push(logSoftmaxAt(logits, id));
-    if (t === target.length - 1) break;
-    const stepped = await model.step(state, [id]);
-    state = stepped.state;
-    logits = floatData(stepped.logits);
-  }
-  return out;
-}
-
-function logSoftmaxAt(row: Float32Array, id: number): number {
-  let max = -Infinity;
-  for (const x of row) if (x > max) max = x;
-  let sum = 0;
-  for (const x of row) sum += Math.exp(x - max);
-  return row[id]! - max - Math.log(sum);
-}
 
 function maxDiff(a: readonly number[], b: readonly number[]): number {
   let m = 0;
