@@ -10,7 +10,7 @@ import { AtomicJsonl, writeFileAtomic } from '../batch/atomic';
 import { parseRecord, recordId, textField, type JsonRecord } from '../batch/fields';
 import { readLines } from '../batch/jsonl';
 import { BatchInputError } from '../batch/runner';
-import { selectConseq, type DocScores, type SelectOptions } from './select';
+import { selectConseq, type CountRule, type DocScores, type SelectOptions } from './select';
 
 export interface ConseqFields {
   id: string[];
@@ -28,8 +28,18 @@ export const DEFAULT_CONSEQ_FIELDS: Readonly<ConseqFields> = Object.freeze({
   score: 'score',
 });
 
+/**
+ * Which scores the file must hold: `reference` (default: the authors' eval_ns - ns, what their
+ * ConSeq ranked), `paper` (this engine's paper-mode QUALS), or `any`. Read from each line's `mode`
+ * (the result's); a line without one is accepted and counted.
+ */
+export type ScoreMode = 'reference' | 'paper' | 'any';
+export const SCORE_MODES: readonly ScoreMode[] = ['reference', 'paper', 'any'];
+
 export interface BuildOptions extends SelectOptions {
   scored: string;
+  /** Default `reference`. */
+  scoreMode?: ScoreMode;
   outDir: string;
   fields?: ConseqFields;
   overwrite?: boolean;
@@ -53,6 +63,13 @@ export interface ConseqStats {
   trainingSet: number;
   negativeCutoff: number | null;
   positiveCutoff: number | null;
+  /** The counting rule and the scores it ranked. */
+  rule: CountRule;
+  scoreMode: ScoreMode;
+  /** Scored lines without a `mode` field (their mode could not be checked). */
+  linesWithoutMode: number;
+  /** Documents taken without a score (authors' rule: its sentinel reached by the count). */
+  unscoredTaken: { negative: number; positive: number };
   files: string[];
 }
 
@@ -63,6 +80,7 @@ interface DocAcc {
   refLine: number;
   worst: number | null;
   worstLine: number;
+  firstSampleLine: number;
 }
 
 type Role = 'reference' | 'sample';
@@ -71,6 +89,7 @@ interface ScoredLine {
   id: string;
   role: Role;
   score: number | null;
+  mode: string | undefined;
 }
 
 export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
@@ -86,6 +105,9 @@ export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
   // Pass 1: numbers only.
   const docs = new Map<string, DocAcc>();
   const stats = { lines: 0, badLines: 0, references: { scored: 0, noPairs: 0 }, samples: { scored: 0, noPairs: 0 } };
+  const scoreMode = opts.scoreMode ?? 'reference';
+  const rule = opts.rule ?? 'authors';
+  let linesWithoutMode = 0;
   let warned = 0;
   for await (const line of readLines(opts.scored)) {
     stats.lines++;
@@ -95,8 +117,17 @@ export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
       if (warned++ < 10) warn(parsed);
       continue;
     }
+    if (parsed.mode === undefined) linesWithoutMode++;
+    else if (scoreMode !== 'any' && parsed.mode !== scoreMode) {
+      throw new BatchInputError(
+        `${opts.scored} line ${line.lineNo} was scored in ${parsed.mode} mode, but ConSeq ranks ${scoreMode}-mode scores` +
+          (scoreMode === 'reference'
+            ? ' (the authors ranked their eval_ns - ns): score with `quals batch --mode reference`, or pass --score-mode paper to rank paper-mode scores.'
+            : ': pass --score-mode ' + parsed.mode + ' or --score-mode any.'),
+      );
+    }
     let d = docs.get(parsed.id);
-    if (!d) docs.set(parsed.id, (d = { reference: undefined, refLine: 0, worst: null, worstLine: 0 }));
+    if (!d) docs.set(parsed.id, (d = { reference: undefined, refLine: 0, worst: null, worstLine: 0, firstSampleLine: 0 }));
     const bucket = parsed.role === 'reference' ? stats.references : stats.samples;
     if (parsed.score === null) bucket.noPairs++;
     else bucket.scored++;
@@ -108,7 +139,8 @@ export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
       }
       d.reference = parsed.score;
       d.refLine = line.lineNo;
-    } else if (parsed.score !== null && (d.worst === null || parsed.score < d.worst)) {
+    } else if (d.firstSampleLine === 0) d.firstSampleLine = line.lineNo;
+    if (parsed.role === 'sample' && parsed.score !== null && (d.worst === null || parsed.score < d.worst)) {
       d.worst = parsed.score;
       d.worstLine = line.lineNo;
     }
@@ -121,16 +153,18 @@ export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
   for (const [id, d] of docs) {
     if (d.reference === undefined) noRef++;
     if (d.worst === null) noSample++;
-    table.push({ id, reference: d.reference ?? null, worstSample: d.worst });
+    table.push({ id, reference: d.reference ?? null, worstSample: d.worst, hasReference: d.reference !== undefined, hasSample: d.firstSampleLine > 0 });
   }
-  const sel = selectConseq(table, opts);
+  if (linesWithoutMode > 0 && scoreMode !== 'any') warn(`${linesWithoutMode} scored lines have no "mode" field, so whether they hold ${scoreMode}-mode scores was not checked`);
+  const sel = selectConseq(table, { ...opts, rule });
 
   // Pass 2: copy the chosen reference and worst sample of each training document.
-  const wanted = new Map<number, { id: string; kind: 'positive' | 'negative'; score: number }>();
+  const wanted = new Map<number, { id: string; kind: 'positive' | 'negative'; score: number | null }>();
   for (const id of sel.training) {
     const d = docs.get(id)!;
-    wanted.set(d.refLine, { id, kind: 'positive', score: d.reference! });
-    wanted.set(d.worstLine, { id, kind: 'negative', score: d.worst! });
+    wanted.set(d.refLine, { id, kind: 'positive', score: d.reference ?? null });
+    // A document taken without a scored sample (authors' rule): its first sample, as their index 0.
+    wanted.set(d.worst === null ? d.firstSampleLine : d.worstLine, { id, kind: 'negative', score: d.worst });
   }
   docs.clear();
   const outs = {
@@ -139,7 +173,7 @@ export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
     pairs: new AtomicJsonl(join(opts.outDir, 'pairs.jsonl')),
   };
   try {
-    const halves = new Map<string, { kind: string; document: string; summary: string; score: number }>();
+    const halves = new Map<string, { kind: string; document: string; summary: string; score: number | null }>();
     for await (const line of readLines(opts.scored)) {
       const w = wanted.get(line.lineNo);
       if (!w) continue;
@@ -172,6 +206,10 @@ export async function buildConseq(opts: BuildOptions): Promise<ConseqStats> {
       trainingSet: sel.training.length,
       negativeCutoff: sel.negativeCutoff,
       positiveCutoff: sel.positiveCutoff,
+      rule,
+      scoreMode,
+      linesWithoutMode,
+      unscoredTaken: sel.unscoredTaken,
       files: OUTPUT_FILES.map((f) => join(opts.outDir, f)),
     };
     outs.positive.commit();
@@ -196,5 +234,6 @@ function parseScoredLine(text: string, lineNo: number, fields: ConseqFields): Sc
   if (role !== 'reference' && role !== 'sample') return `line ${lineNo}: field "${fields.role}" must be "reference" or "sample"`;
   const score = r[fields.score];
   if (score !== null && (typeof score !== 'number' || !Number.isFinite(score))) return `line ${lineNo}: field "${fields.score}" must be a number or null`;
-  return { id: String(id), role, score: score as number | null };
+  const mode = typeof r.mode === 'string' ? r.mode : undefined;
+  return { id: String(id), role, score: score as number | null, mode };
 }

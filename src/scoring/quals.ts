@@ -15,10 +15,11 @@ import { beamContinuations, beamSearch } from './model/generate';
 import { hfLengthCounting } from './model/hf-search';
 import type { LoadedModel } from './model/loader';
 import { type QualsOptions, effectiveBeamSearch } from './options';
-import { type QaPairResult, type QualsResult, type TextSpan, type TokenEvidence, RESULT_SCHEMA_VERSION } from './result';
+import { type QaPairResult, type QualsResult, type TextSpan, type TokenEvidence, type TruncationInfo, RESULT_SCHEMA_VERSION } from './result';
 import { type PairCandidate, authorsFilter, selectAuthors, selectRoundRobin } from './selection';
 import { LineIndex, collapseWhitespace, findAnswerSpans, findOccurrences, locateAnswer } from './spans';
 import type { TextTokenizer } from './model/tokenizer';
+import { type ViewWindow, planWindows } from './windows';
 
 /** Beams for the "source says" answer: a few alternatives to find one that occurs in the source. */
 const SOURCE_ANSWER_BEAMS = 4;
@@ -54,6 +55,7 @@ export function filterHypotheses(
   split: (tokens: number[]) => QaSplit[] | null,
   summary: string,
   summaryIndex: LineIndex = new LineIndex(summary),
+  rules: { keepEmptyAnswers?: boolean; substring?: boolean } = {},
 ): { candidates: PairCandidate<Selected>[]; wellFormed: number } {
   let wellFormed = 0;
   const candidates: PairCandidate<Selected>[] = [];
@@ -62,9 +64,9 @@ export function filterHypotheses(
     if (!splits) continue;
     wellFormed++;
     for (const s of splits) {
-      if (!s.answer || !s.question) continue;
-      const spans = findAnswerSpans(summary, s.answer, summaryIndex);
-      if (spans.length === 0) continue;
+      if (!s.question || (!s.answer && !rules.keepEmptyAnswers)) continue;
+      const spans = rules.substring ? findOccurrences(summary, s.answer).map((m) => summaryIndex.span(m.start, m.end)) : findAnswerSpans(summary, s.answer, summaryIndex);
+      if (spans.length === 0 && !(rules.keepEmptyAnswers && !s.answer)) continue;
       candidates.push({ question: s.question, answer: s.answer, sumScore: h.sumLogp, payload: { split: s, hypothesis: h, spans } });
     }
   }
@@ -144,6 +146,74 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
 export const MIN_LOGP = -1e4;
 const clampLogp = (rows: number[][]) => rows.map((r) => r.map((x) => (Number.isNaN(x) ? MIN_LOGP : Math.max(MIN_LOGP, x))));
 
+/** A text as the model reads it: the view (collapsed or stripped), its encoder inputs (one, or one per window) and the report. */
+interface PreparedInput {
+  inputs: number[][];
+  /** View offsets of each input's text (one entry covering the whole view when not windowed). */
+  windows: ViewWindow[];
+  /** Original offsets of each input's text. */
+  spans: { start: number; end: number }[];
+  info: TruncationInfo;
+}
+
+/**
+ * Encoder inputs for one text. Reference mode keeps the authors' truncation; paper mode reads a text
+ * over the model's limit in overlapping windows (./windows.ts), so nothing is left unchecked.
+ */
+function prepareInput(format: ModelFormat, original: string, view: { text: string; originalOffset: (o: number) => number }, reference: boolean): PreparedInput {
+  const full = format.encodeInput(view.text, { reference });
+  const origEnd = (end: number) => (end <= 0 ? 0 : end >= view.text.length ? original.trimEnd().length : view.originalOffset(end - 1) + 1);
+  const base: TruncationInfo = {
+    tokensKept: full.tokensKept,
+    tokensTotal: full.tokensTotal,
+    truncated: full.truncated,
+    charsKept: full.truncated ? view.originalOffset(full.charsKept) : original.length,
+  };
+  if (!full.truncated || reference) {
+    return {
+      inputs: [full.ids],
+      windows: [{ start: 0, end: view.text.length }],
+      spans: [{ start: view.originalOffset(0), end: full.truncated ? base.charsKept : origEnd(view.text.length) }],
+      info: full.truncated ? { ...base, limit: full.tokensKept } : base,
+    };
+  }
+  const windows = planWindows(view.text, full.tokensTotal, full.tokensKept, (slice) => !format.encodeInput(slice).truncated);
+  const encoded = windows.map((w) => format.encodeInput(view.text.slice(w.start, w.end)));
+  const spans = windows.map((w) => ({ start: view.originalOffset(w.start), end: origEnd(w.end) }));
+  const index = new LineIndex(original);
+  return {
+    inputs: encoded.map((e) => e.ids),
+    windows,
+    spans,
+    info: {
+      tokensKept: full.tokensTotal,
+      tokensTotal: full.tokensTotal,
+      truncated: false,
+      charsKept: original.length,
+      limit: full.tokensKept,
+      windows: spans.map((sp, i) => ({ ...index.span(sp.start, sp.end), tokens: encoded[i]!.tokensKept })),
+    },
+  };
+}
+
+/**
+ * Paper mode's deviations from the authors' code (docs/quals-engine.md, "Deviations"), each on by
+ * default; switching one off (false) does that step as the authors do, so its effect can be
+ * measured (models/tiny-qagen/deviations.ts). Not a user option.
+ */
+export interface PaperDeviations {
+  /** 1: empty answers are dropped (authors: kept). */
+  dropEmptyAnswers: boolean;
+  /** 2: answers match whole words (authors: any substring). */
+  wholeWord: boolean;
+  /** 3: the cap on selected pairs is exact (authors: checked between passes). */
+  exactCap: boolean;
+  /** 6: a duplicate does not use up its answer's turn, and a pass of duplicates does not stop selection (authors: it does). */
+  duplicateKeepsTurn: boolean;
+  /** 4: LL_S is teacher-forced on the summary without the penalty (authors: the generation score). */
+  teacherForcedLlS: boolean;
+}
+
 export async function scoreQuals(
   model: LoadedModel,
   modelName: string,
@@ -152,23 +222,34 @@ export async function scoreQuals(
   options: QualsOptions,
   signal?: AbortSignal,
   profile?: StageProfiler,
+  deviations: Partial<PaperDeviations> = {},
 ): Promise<QualsResult> {
+  const dev: PaperDeviations = { dropEmptyAnswers: true, wholeWord: true, exactCap: true, duplicateKeepsTurn: true, teacherForcedLlS: true, ...deviations };
   checkText(source, 'source');
   checkText(summary, 'summary');
   const { format, seq2seq, tokenizer } = model;
   const t0 = performance.now();
+  let encodeMs = 0;
+  const encode = async (ids: number[]) => {
+    const t = performance.now();
+    const enc = await seq2seq.encode(ids);
+    encodeMs += performance.now() - t;
+    return enc;
+  };
 
   // The model reads whitespace-collapsed text (reference mode: the authors' stripped text and their
-  // truncation); spans are found in the original texts.
+  // truncation); spans are found in the original texts. Texts over the limit are windowed in paper mode.
   const reference = options.mode === 'reference';
   const summaryView = reference ? strippedView(summary) : collapseWhitespace(summary);
-  const summaryInput = format.encodeInput(summaryView.text, { reference });
   const sourceView = reference ? strippedView(source) : collapseWhitespace(source);
-  const sourceInput = format.encodeInput(sourceView.text, { reference });
-  const summaryEnc = await seq2seq.encode(summaryInput.ids);
+  const summaryIn = prepareInput(format, summary, summaryView, reference);
+  const sourceIn = prepareInput(format, source, sourceView, reference);
+  // One window: its encoding is kept for every stage; several: each stage re-encodes the window it needs (bounded memory).
+  const summaryEnc0 = await encode(summaryIn.inputs[0]!);
   throwIfAborted(signal);
-  const sourceEnc = await seq2seq.encode(sourceInput.ids);
-  const t1 = performance.now();
+  const sourceEnc0 = sourceIn.inputs.length === 1 ? await encode(sourceIn.inputs[0]!) : null;
+  const summaryEncOf = async (w: number) => (w === 0 && summaryEnc0 ? summaryEnc0 : encode(summaryIn.inputs[w]!));
+  const sourceEncOf = async (w: number) => (sourceEnc0 ?? encode(sourceIn.inputs[w]!));
   const mark = (stage: Stage) => profile?.(stage, { ...seq2seq.counters });
   mark('encode');
 
@@ -178,54 +259,65 @@ export async function scoreQuals(
   const positions = model.folder.config.max_position_embeddings;
   const maxLength = search === 'fairseq' && typeof positions === 'number' && positions > 1 ? Math.min(options.maxLength, positions - 1) : options.maxLength;
   const intField = (k: string) => (typeof generationConfig[k] === 'number' && Number.isInteger(generationConfig[k]) ? (generationConfig[k] as number) : undefined);
-  const hypotheses = await beamSearch(
-    seq2seq,
-    summaryEnc,
-    {
-      beamSearch: search,
-      forcedEosId: intField('forced_eos_token_id') ?? null,
-      hfMinLength: intField('min_length') ?? 0,
-      hfLengths: hfLengthCounting(generationConfig.transformers_version ?? model.folder.config.transformers_version),
-      numBeams: options.numBeams,
-      numBeamGroups: options.numBeamGroups,
-      diversityStrength: options.diversityStrength,
-      diversityCount: options.diversityCount,
-      minLength: options.minLength,
-      maxLength,
-      lengthPenalty: options.lengthPenalty,
-      eosId: format.eosId,
-      padId: format.padId,
-    },
-    signal,
-    format.decoderPrefix,
-  );
-  const t2 = performance.now();
-  mark('search');
+  const searchConfig = {
+    beamSearch: search,
+    forcedEosId: intField('forced_eos_token_id') ?? null,
+    hfMinLength: intField('min_length') ?? 0,
+    hfLengths: hfLengthCounting(generationConfig.transformers_version ?? model.folder.config.transformers_version),
+    numBeams: options.numBeams,
+    numBeamGroups: options.numBeamGroups,
+    diversityStrength: options.diversityStrength,
+    diversityCount: options.diversityCount,
+    minLength: options.minLength,
+    maxLength,
+    lengthPenalty: options.lengthPenalty,
+    eosId: format.eosId,
+    padId: format.padId,
+  };
 
+  // Question generation on every summary window; the windows' pairs are pooled before selection.
   const summaryIndex = new LineIndex(summary);
-  const { candidates, wellFormed } = reference
-    ? filterHypothesesReference(hypotheses, format, tokenizer, summaryView.text, summary, summaryIndex)
-    : filterHypotheses(hypotheses, (tokens) => format.split(tokens), summary, summaryIndex);
-  if (hypotheses.length > 0 && wellFormed === 0) {
+  let generated = 0;
+  let wellFormed = 0;
+  const candidates: PairCandidate<Selected & { window: number }>[] = [];
+  let searchMs = 0;
+  for (let w = 0; w < summaryIn.inputs.length; w++) {
+    throwIfAborted(signal);
+    const enc = await summaryEncOf(w);
+    const ts = performance.now();
+    const hypotheses = await beamSearch(seq2seq, enc, searchConfig, signal, format.decoderPrefix);
+    searchMs += performance.now() - ts;
+    const found = reference
+      ? filterHypothesesReference(hypotheses, format, tokenizer, summaryView.text, summary, summaryIndex)
+      : filterHypotheses(hypotheses, (tokens) => format.split(tokens), summary, summaryIndex, { keepEmptyAnswers: !dev.dropEmptyAnswers, substring: !dev.wholeWord });
+    generated += hypotheses.length;
+    wellFormed += found.wellFormed;
+    for (const c of found.candidates) candidates.push({ ...c, payload: { ...c.payload, window: w } });
+  }
+  mark('search');
+  if (generated > 0 && wellFormed === 0) {
     throw new ModelError(
       'format',
-      `None of the ${hypotheses.length} generated sequences has the "${format.name}" shape (question, separator, answer): the model format is probably wrong for this model.`,
+      `None of the ${generated} generated sequences has the "${format.name}" shape (question, separator, answer): the model format is probably wrong for this model.`,
     );
   }
-  const selected = (reference ? selectAuthors(candidates, options.maxPairs) : selectRoundRobin(candidates, options.maxPairs)).map((c) => c.payload);
+  const selected = (
+    reference
+      ? selectAuthors(candidates, options.maxPairs)
+      : !dev.duplicateKeepsTurn
+        ? selectAuthors(candidates, options.maxPairs).slice(0, dev.exactCap ? options.maxPairs : undefined)
+        : selectRoundRobin(candidates, options.maxPairs, !dev.exactCap)
+  ).map((c) => c.payload);
+  const tSelected = performance.now();
 
   const base = {
     schemaVersion: RESULT_SCHEMA_VERSION,
     mode: options.mode,
     model: { name: modelName, format: format.name, device: seq2seq.provider },
-    source: {
-      tokensKept: sourceInput.tokensKept,
-      tokensTotal: sourceInput.tokensTotal,
-      truncated: sourceInput.truncated,
-      charsKept: sourceInput.truncated ? sourceView.originalOffset(sourceInput.charsKept) : source.length,
-    },
-    summaryTokens: summaryInput.tokensTotal,
-    candidates: { generated: hypotheses.length, wellFormed, answerInSummary: candidates.length, selected: selected.length },
+    source: sourceIn.info,
+    summaryTokens: summaryIn.info.tokensTotal,
+    summaryInput: summaryIn.info,
+    candidates: { generated, wellFormed, answerInSummary: candidates.length, selected: selected.length },
   } as const;
 
   if (selected.length === 0) {
@@ -236,47 +328,82 @@ export async function scoreQuals(
       score: null,
       message: 'No answerable QA pairs: none of the generated questions has an answer that occurs in the summary.',
       pairs: [],
-      timings: { encodeMs: t1 - t0, searchMs: t2 - t1, teacherForcingMs: 0, sourceAnswerMs: 0, totalMs: t - t0 },
+      timings: { encodeMs, searchMs, teacherForcingMs: 0, sourceAnswerMs: 0, totalMs: t - t0 },
     };
   }
 
   throwIfAborted(signal);
   const targets = selected.map((s) => s.split.targetIds);
-  const lpSummary = clampLogp(await seq2seq.teacherForce(summaryEnc, targets, options.maxLogitsFloats, format.decoderPrefix));
-  throwIfAborted(signal);
-  const lpSource = clampLogp(await seq2seq.teacherForce(sourceEnc, targets, options.maxLogitsFloats, format.decoderPrefix));
+  const encBeforeTf = encodeMs;
+  // LL_S under the summary window each pair came from.
+  const lpSummary: number[][] = new Array(selected.length);
+  for (let w = 0; w < summaryIn.inputs.length; w++) {
+    const rows = selected.map((s, i) => (s.window === w ? i : -1)).filter((i) => i >= 0);
+    if (rows.length === 0) continue;
+    const lp = clampLogp(await seq2seq.teacherForce(await summaryEncOf(w), rows.map((i) => targets[i]!), options.maxLogitsFloats, format.decoderPrefix));
+    rows.forEach((i, r) => (lpSummary[i] = lp[r]!));
+    throwIfAborted(signal);
+  }
+  // LL_D under every source window; each pair keeps its best window.
+  const lpSource: number[][] = new Array(selected.length);
+  const bestWindow = new Array<number>(selected.length).fill(0);
+  const bestLl = new Array<number>(selected.length).fill(-Infinity);
+  for (let w = 0; w < sourceIn.inputs.length; w++) {
+    const lp = clampLogp(await seq2seq.teacherForce(await sourceEncOf(w), targets, options.maxLogitsFloats, format.decoderPrefix));
+    lp.forEach((row, i) => {
+      const ll = mean(row);
+      if (ll > bestLl[i]!) {
+        bestLl[i] = ll;
+        bestWindow[i] = w;
+        lpSource[i] = row;
+      }
+    });
+    throwIfAborted(signal);
+  }
   const t3 = performance.now();
   mark('teacherForcing');
+  const tfEncodeMs = encodeMs - encBeforeTf;
 
-  const answers =
-    options.sourceAnswerMaxTokens > 0
-      ? await beamContinuations(
-          seq2seq,
-          sourceEnc,
-          selected.map((s) => [...format.decoderPrefix, ...format.answerPrompt(s.split)]),
-          { numBeams: SOURCE_ANSWER_BEAMS, maxLength: options.sourceAnswerMaxTokens, eosId: format.eosId, padId: format.padId },
-          signal,
-        )
-      : null;
+  // "Source says": decoded from each pair's best source window.
+  const answers: (Awaited<ReturnType<typeof beamContinuations>>[number] | undefined)[] = new Array(selected.length);
+  if (options.sourceAnswerMaxTokens > 0) {
+    for (let w = 0; w < sourceIn.inputs.length; w++) {
+      const rows = selected.map((_, i) => (bestWindow[i] === w ? i : -1)).filter((i) => i >= 0);
+      if (rows.length === 0) continue;
+      const out = await beamContinuations(
+        seq2seq,
+        await sourceEncOf(w),
+        rows.map((i) => [...format.decoderPrefix, ...format.answerPrompt(selected[i]!.split)]),
+        { numBeams: SOURCE_ANSWER_BEAMS, maxLength: options.sourceAnswerMaxTokens, eosId: format.eosId, padId: format.padId },
+        signal,
+      );
+      rows.forEach((i, r) => (answers[i] = out[r]));
+    }
+  }
   const t4 = performance.now();
   mark('sourceAnswer');
 
   const sourceIndex = new LineIndex(source);
+  const sourceWindowed = sourceIn.inputs.length > 1;
+  const summaryWindowed = summaryIn.inputs.length > 1;
   const pairs: QaPairResult[] = selected.map((s, i) => {
     const llSource = mean(lpSource[i]!);
-    const llSummary = options.mode === 'reference' ? s.hypothesis.score : mean(lpSummary[i]!);
+    const llSummary = options.mode === 'reference' || !dev.teacherForcedLlS ? s.hypothesis.score : mean(lpSummary[i]!);
+    const win = sourceIn.spans[bestWindow[i]!]!;
+    const inWindow = (sp: TextSpan) => !sourceWindowed || (sp.start >= win.start && sp.end <= win.end);
     let sourceAnswer: QaPairResult['sourceAnswer'] = null;
-    const candidates = answers?.[i];
+    const candidates = answers[i];
     if (candidates && candidates.length > 0) {
       const texts = candidates.map((c) => format.answerText(c.ids));
       // What the source says should be a phrase OF the source (it feeds "Replace with" quick fixes):
-      // the best-scoring candidate found in the source as a whole word, else the best one.
-      const pick = Math.max(0, texts.findIndex((t) => t !== '' && findAnswerSpans(source, t, sourceIndex).length > 0));
+      // the best-scoring candidate found in the source as a whole word (in the pair's window when
+      // windowed, so "show in source" goes where the evidence was read), else the best one.
+      const pick = Math.max(0, texts.findIndex((t) => t !== '' && findAnswerSpans(source, t, sourceIndex).some(inWindow)));
       const text = texts[pick]!;
       sourceAnswer = {
         text,
         meanLogp: candidates[pick]!.meanLogp,
-        span: text ? locateAnswer(source, text, sourceIndex) : null,
+        span: text ? locateInWindow(source, text, sourceIndex, inWindow) : null,
         agrees: text.trim().toLowerCase() === s.split.answer.trim().toLowerCase(),
       };
     }
@@ -291,6 +418,8 @@ export async function scoreQuals(
       spans: s.spans,
       tokens: tokenEvidence(tokenizer, s.split, lpSummary[i]!, lpSource[i]!),
       sourceAnswer,
+      ...(sourceWindowed ? { sourceWindow: bestWindow[i]! } : {}),
+      ...(summaryWindowed ? { summaryWindow: s.window } : {}),
     };
   });
   const t5 = performance.now();
@@ -299,8 +428,15 @@ export async function scoreQuals(
     status: 'ok',
     score: mean(pairs.map((p) => p.score)),
     pairs,
-    timings: { encodeMs: t1 - t0, searchMs: t2 - t1, teacherForcingMs: t3 - t2, sourceAnswerMs: t4 - t3, totalMs: t5 - t0 },
+    timings: { encodeMs, searchMs, teacherForcingMs: t3 - tSelected - tfEncodeMs, sourceAnswerMs: t4 - t3, totalMs: t5 - t0 },
   };
+}
+
+/** The answer's place in the source: a whole-word occurrence inside the window, else any in the window, else locateAnswer over the whole text. */
+function locateInWindow(text: string, answer: string, index: LineIndex, inWindow: (sp: TextSpan) => boolean): TextSpan | null {
+  const all = findOccurrences(text, answer).map((m) => ({ m, sp: index.span(m.start, m.end) }));
+  const pick = all.find((x) => x.m.wholeWord && inWindow(x.sp)) ?? all.find((x) => inWindow(x.sp));
+  return pick ? pick.sp : locateAnswer(text, answer, index);
 }
 
 /** Per-token evidence, with offsets relative to the trimmed question / answer strings. */

@@ -67,6 +67,10 @@ export interface QaPairResult {
   spans: TextSpan[];
   tokens: TokenEvidence[];
   sourceAnswer: SourceAnswer | null;
+  /** Windowed source (`source.windows`): the index of the window whose LL_D is reported (the best one); `sourceAnswer` is that window's. */
+  sourceWindow?: number;
+  /** Windowed summary (`summaryInput.windows`): the index of the window the pair was generated from (and LL_S teacher-forced on). */
+  summaryWindow?: number;
 }
 
 export interface TruncationInfo {
@@ -77,6 +81,21 @@ export interface TruncationInfo {
   truncated: boolean;
   /** UTF-16 offset in the source text where the kept part ends. */
   charsKept: number;
+  /** Text tokens the model reads at most in one input (its limit less the special tokens). */
+  limit?: number;
+  /**
+   * Present when the text exceeded the limit and was read in overlapping windows (paper mode)
+   * instead of being cut: `truncated` is then false and nothing was left out.
+   */
+  windows?: InputWindow[];
+}
+
+/** One window of a long text: UTF-16 offsets [start, end) in the original text, and its tokens. */
+export interface InputWindow {
+  start: number;
+  end: number;
+  tokens: number;
+  range: { start: Position; end: Position };
 }
 
 export interface CandidateCounts {
@@ -132,6 +151,8 @@ export interface QualsResult {
   model: ModelInfo;
   source: TruncationInfo;
   summaryTokens: number;
+  /** The summary's input handling, as `source` (truncated in reference mode, windowed in paper mode). Absent from older results. */
+  summaryInput?: TruncationInfo;
   candidates: CandidateCounts;
   /** Selected pairs, in selection order. */
   pairs: QaPairResult[];

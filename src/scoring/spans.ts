@@ -83,7 +83,17 @@ function codePointAt(text: string, offset: number): string | undefined {
   return String.fromCodePoint(text.codePointAt(offset)!);
 }
 
-/** Whether [start, end) of text is a whole word (or words): no word character continues it on either side. */
+/**
+ * A unit glued to a number: 1 to 3 letters after a digit, then the end of the word ("£20m", "5ft",
+ * "3bn", "30C", "5pm", "1990s", "5th"). News text writes amounts this way; the number alone is the
+ * answer a QA model gives ("How much did Arsenal pay?" -> "20").
+ */
+const GLUED_UNIT = /^\p{L}{1,3}(?![\p{L}\p{N}\p{M}_])/u;
+
+/**
+ * Whether [start, end) of text is a whole word (or words): no word character continues it on either
+ * side, except that a match ending in a digit may be followed by a glued unit (GLUED_UNIT).
+ */
 export function isWholeWord(text: string, start: number, end: number): boolean {
   const first = codePointAt(text, start);
   const last = codePointBefore(text, end);
@@ -91,7 +101,9 @@ export function isWholeWord(text: string, start: number, end: number): boolean {
   const after = codePointAt(text, end);
   const leftOk = !(isWordChar(first) && isWordChar(before));
   // A combining mark after the match changes its last letter, so it always continues the word.
-  const rightOk = !((isWordChar(last) && isWordChar(after)) || (after !== undefined && /\p{M}/u.test(after)));
+  const rightOk =
+    !((isWordChar(last) && isWordChar(after)) || (after !== undefined && /\p{M}/u.test(after))) ||
+    (last !== undefined && /\p{Nd}/u.test(last) && after !== undefined && !UNSPACED.test(after) && GLUED_UNIT.test(text.slice(end, end + 8)));
   return leftOk && rightOk;
 }
 

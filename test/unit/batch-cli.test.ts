@@ -186,7 +186,7 @@ describe('quals eval / conseq / rouge (CLI)', () => {
     }
     fs.writeFileSync(pairs, rows.join('\n') + '\n');
     const scored = p('conseq-scored.jsonl');
-    const b = await quals(['batch', '--in', pairs, '--out', scored, '--keep', 'doc_id,role,document,summary', ...FAST]);
+    const b = await quals(['batch', '--in', pairs, '--out', scored, '--mode', 'reference', '--keep', 'doc_id,role,document,summary', ...FAST]);
     assert.equal(b.code, 0, b.err);
     const outDir = p('conseq');
     const c = await quals(['conseq', '--scored', scored, '--out-dir', outDir, '--negative-percent', '50', '--positive-percent', '50']);

@@ -1,19 +1,24 @@
 /** `quals conseq`: builds ConSeq training sets (S+ references, S- worst samples) from scored JSONL. */
-import { buildConseq, DEFAULT_CONSEQ_FIELDS, type ConseqFields, type ConseqStats } from '../../conseq/build';
+import { join } from 'node:path';
+import { assertOutputsAreNotInputs } from '../../batch/output-files';
+import { buildConseq, DEFAULT_CONSEQ_FIELDS, OUTPUT_FILES, SCORE_MODES, type ConseqFields, type ConseqStats, type ScoreMode } from '../../conseq/build';
+import { COUNT_RULES, type CountRule } from '../../conseq/select';
 import { EXIT } from '../exit-codes';
 import { reportError, usageError } from './batch-shared';
 import { parseCommand } from '../parse-command';
 
 const HELP = `Usage: quals conseq --scored FILE.jsonl --out-dir DIR [options]
 
-Builds the ConSeq training data (Nan et al., 2021): per document the lowest-QUALS sampled summary
-is the negative candidate; S- = documents whose negative candidate is in the bottom 30%; S+ =
-documents whose reference summary's QUALS is in the top 30%; the training set = documents in both.
+Builds the ConSeq training data (Nan et al., 2021) as the authors' code does by default: per
+document the lowest-QUALS sampled summary is the negative candidate; S- = documents whose negative
+candidate is in the bottom 30%; S+ = documents whose reference summary's QUALS is in the top 30%;
+the training set = documents in both.
 
 The scored file has one line per (document, summary) pair with a document id, a role
-("reference" or "sample"), the texts and the QUALS score, e.g. the output of
-  quals batch --in pairs.jsonl --out scored.jsonl --keep doc_id,role,document,summary
-Lines without a score (no answerable QA pairs) cannot be ranked and are counted.
+("reference" or "sample"), the texts and the QUALS score, scored in REFERENCE mode as the authors
+ranked (their eval_ns - ns), e.g. the output of
+  quals batch --mode reference --in pairs.jsonl --out scored.jsonl --keep doc_id,role,document,summary
+A line scored in another mode is refused (see --score-mode).
 
   --scored FILE          scored JSONL
   --out-dir DIR          writes positive.jsonl, negative.jsonl, pairs.jsonl and stats.json
@@ -24,9 +29,15 @@ Lines without a score (no answerable QA pairs) cannot be ranked and are counted.
   --doc-field NAME       document text field (default "document", else "article")
   --summary-field NAME   summary text field (default "summary", else "highlights")
   --score-field NAME     QUALS field (default "score")
+  --score-mode MODE      the scores the file must hold: reference (default), paper, or any
+                         (checked on each line's "mode")
+  --count RULE           authors (default): each set takes round(P/100 x N) of all N documents
+                         (Python's round), documents without a score (no answerable pairs) rank
+                         last and are taken if the count reaches them; rankable: floor(n x P/100)
+                         of the n documents with a score, the unscored never taken
   --overwrite            replace existing files in DIR
 
-Each set takes floor(n x P / 100) of the n rankable documents; ties keep input order.
+Ties keep input order. Paper mode instead: --score-mode paper --count rankable (docs/quals-engine.md).
 Exit codes: 0 ok, 1 usage, 2 bad input.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -40,6 +51,8 @@ export async function run(args: string[]): Promise<number> {
       'doc-field': { type: 'string' },
       'summary-field': { type: 'string' },
       'score-field': { type: 'string' },
+      'score-mode': { type: 'string' },
+      count: { type: 'string' },
       overwrite: { type: 'boolean' },
   }, HELP);
   if ('exit' in parsed) return parsed.exit;
@@ -55,6 +68,10 @@ export async function run(args: string[]): Promise<number> {
   const positivePercent = pct('positive-percent');
   if (typeof negativePercent === 'string') return usageError('conseq', negativePercent);
   if (typeof positivePercent === 'string') return usageError('conseq', positivePercent);
+  const scoreMode = (values['score-mode'] ?? 'reference') as ScoreMode;
+  if (!SCORE_MODES.includes(scoreMode)) return usageError('conseq', `--score-mode must be one of ${SCORE_MODES.join(', ')} (got "${String(values['score-mode'])}").`);
+  const rule = (values.count ?? 'authors') as CountRule;
+  if (!COUNT_RULES.includes(rule)) return usageError('conseq', `--count must be one of ${COUNT_RULES.join(', ')} (got "${String(values.count)}").`);
   const str = (flag: string) => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
   const fields: ConseqFields = {
     id: str('id-field') ? [str('id-field')!] : DEFAULT_CONSEQ_FIELDS.id,
@@ -64,11 +81,14 @@ export async function run(args: string[]): Promise<number> {
     score: str('score-field') ?? DEFAULT_CONSEQ_FIELDS.score,
   };
   try {
+    assertOutputsAreNotInputs([values.scored], OUTPUT_FILES.map((f) => join(values['out-dir'] as string, f)));
     const stats = await buildConseq({
       scored: values.scored,
       outDir: values['out-dir'],
       negativePercent,
       positivePercent,
+      rule,
+      scoreMode,
       fields,
       overwrite: Boolean(values.overwrite),
       warn: (line) => process.stderr.write(`quals conseq: ${line}\n`),
@@ -82,12 +102,16 @@ export async function run(args: string[]): Promise<number> {
 
 export function formatStats(s: ConseqStats): string {
   const cut = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
+  const count = (p: number) => (s.rule === 'authors' ? `round(${p}% x ${s.documents} documents)` : `floor(${p}% of the scored)`);
+  const unscored = s.unscoredTaken.negative + s.unscoredTaken.positive;
   return [
-    `${s.lines} scored lines (${s.badLines} skipped), ${s.documents} documents`,
+    `${s.lines} scored lines (${s.badLines} skipped), ${s.documents} documents; ${s.scoreMode}-mode scores, ${s.rule === 'authors' ? "the authors' counting rule" : 'rankable counting rule'}` +
+      (s.linesWithoutMode ? ` (${s.linesWithoutMode} lines without a mode)` : ''),
     `  references: ${s.references.scored} scored, ${s.references.noPairs} without answerable pairs; ${s.documentsWithoutReference} documents have no reference line`,
     `  samples:    ${s.samples.scored} scored, ${s.samples.noPairs} without answerable pairs; ${s.documentsWithoutScoredSample} documents have no scored sample`,
-    `  S- (bottom ${s.negativePercent}% by worst sample): ${s.negativeSet} documents, worst-sample QUALS <= ${cut(s.negativeCutoff)}`,
-    `  S+ (top ${s.positivePercent}% by reference):       ${s.positiveSet} documents, reference QUALS >= ${cut(s.positiveCutoff)}`,
+    `  S- (bottom ${count(s.negativePercent)} by worst sample): ${s.negativeSet} documents, worst-sample QUALS <= ${cut(s.negativeCutoff)}`,
+    `  S+ (top ${count(s.positivePercent)} by reference):       ${s.positiveSet} documents, reference QUALS >= ${cut(s.positiveCutoff)}`,
+    ...(unscored ? [`  taken without a score (ranked last, reached by the count): ${s.unscoredTaken.negative} in S-, ${s.unscoredTaken.positive} in S+`] : []),
     `  training set (in both): ${s.trainingSet} documents`,
     `  wrote ${s.files.join(', ')}`,
     '',
