@@ -44,7 +44,7 @@ for (const target of targets) {
   const stage = join(ROOT, '.cache/package', target);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  for (const f of ['dist', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'docs/images']) {
+  for (const f of ['dist', 'README.md', 'LICENSE', 'CHANGELOG.md', '.vscodeignore', 'docs/images', 'media']) {
     if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
   }
   // The staged manifest declares only the runtime package; everything else is bundled.

@@ -10,12 +10,20 @@ import { Ctx } from './client/context';
 import { registerExplorer } from './client/explorer';
 import { registerModelPicker } from './client/model-picker';
 import { registerStatusItem } from './client/status';
+import { registerStatusBar } from './client/status-bar';
+import { registerContextKeys } from './client/context-keys';
+import { registerDiskChangeRechecks } from './client/disk-changes';
+import { registerJsonlLenses } from './client/jsonl-lens';
 
 export async function activate(context: vscode.ExtensionContext): Promise<QualsApi> {
   const ctx = new Ctx(context);
   registerCommands(ctx);
   const picker = registerModelPicker(ctx);
   registerStatusItem(ctx);
+  const statusBar = registerStatusBar(ctx);
+  const contextKeys = registerContextKeys(ctx);
+  registerDiskChangeRechecks(ctx);
+  registerJsonlLenses(ctx);
   registerExplorer(ctx);
   try {
     await ctx.start();
@@ -28,6 +36,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<QualsA
     documentStatus: (uri) => ctx.documentStatus(uri),
     shownMessages: ctx.notifier.shown,
     modelPicker: () => picker.snapshot(),
+    statusBar,
+    contextKeys,
   };
 }
 

@@ -11,7 +11,9 @@ const ROLE_MARK: Record<string, string> = { question: 'Q', answer: 'A', separato
 
 /** Renders the chart; values appear on hover (title) and to screen readers (aria-label). */
 export function renderChart(pair: QaPairResult, scale: BarScale): VElement {
-  const rows = tokenBars(pair.tokens, scale).map((t, i) => {
+  // The separator and end-of-sequence tokens carry no words of the summary: not charted.
+  const words = pair.tokens.filter((t) => t.role === 'question' || t.role === 'answer');
+  const rows = tokenBars(words, scale).map((t, i) => {
     const summary = formatBarValue(t.summary, scale);
     const source = formatBarValue(t.source, scale);
     const summaryText = `given summary: ${summary}`;

@@ -8,6 +8,7 @@ import type { QaPairResult } from '../src/scoring/result';
 import { renderChart } from './chart';
 import { h, type VChild, type VElement } from './vnode';
 import { formatNumber, isFlagged, listPairs, readResult, truncationWarning, type BarScale, type SortOrder } from './view-model';
+import { describeSettings } from '../src/scoring/input-notes';
 
 /** What the view itself remembers across hide/show (through the webview's getState/setState). */
 export interface UiState {
@@ -109,6 +110,7 @@ function renderResult(state: ResultState, ui: UiState): Regions {
       ' · ',
       h('span', { class: 'meta-model', title: `${result.model.name} (format ${result.model.format})` }, [`${shortModel(result.model.name)} on ${result.model.device.toUpperCase()}`]),
     ]),
+    result.computedWith ? h('p', { class: 'meta meta-settings', title: 'The effective search and scoring settings, and where each came from' }, [`Settings: ${describeSettings(result)}`]) : null,
     warning ? h('p', { class: 'warning truncation', role: 'note' }, [warning]) : null,
     state.outdated ? h('p', { class: 'warning outdated', role: 'note' }, ['The summary changed after this check; save it (or run QUALS: Score Summary) to update.']) : null,
   ]);

@@ -4,6 +4,7 @@
  * webview and the standalone HTML report; no DOM, no `vscode`.
  */
 import type { QaPairResult, QualsResult, TokenEvidence, TokenRole } from '../src/scoring/result';
+import { inputNotes } from '../src/scoring/input-notes';
 
 export type SortOrder = 'score' | 'position';
 export type BarScale = 'p' | 'logp';
@@ -121,6 +122,7 @@ function clamp01(x: number): number {
 export function formatNumber(x: number, digits = 2): string {
   if (x === -Infinity) return '−∞';
   const s = x.toFixed(digits);
+  if (/^-0\.?0*$/.test(s)) return s.slice(1); // no "−0.00"
   return s.startsWith('-') ? `−${s.slice(1)}` : s;
 }
 
@@ -135,9 +137,11 @@ export function formatBarValue(bar: Bar, scale: BarScale): string {
   return scale === 'p' ? `p = ${formatProbability(bar.value)}` : `log p = ${formatNumber(bar.value)}`;
 }
 
-/** "Source truncated" warning text, or null when the whole source was read. */
+/** "Source truncated" / "read in windows" warning text, or null when both texts were read whole. */
 export function truncationWarning(result: QualsResult): string | null {
   const s = result.source;
-  if (!s.truncated) return null;
-  return `Source truncated: the model read the first ${s.tokensKept} of ${s.tokensTotal} tokens (up to character ${s.charsKept}); evidence after that is not considered.`;
+  const cut = s.truncated ? `Source truncated: the model read the first ${s.tokensKept} of ${s.tokensTotal} tokens (up to character ${s.charsKept}); evidence after that is not considered.` : null;
+  const others = inputNotes(result).filter((n) => !n.startsWith('source truncated')).map((n) => `${n[0]!.toUpperCase()}${n.slice(1)}.`);
+  const all = [...(cut ? [cut] : []), ...others];
+  return all.length ? all.join(' ') : null;
 }

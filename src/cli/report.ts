@@ -1,7 +1,9 @@
 /**
  * The human-readable `quals score` report: the score, the pairs worst first, and the summary with
- * suspect answer spans marked. Colour only on a terminal and never with NO_COLOR.
+ * the words the source does not support marked. Colour only on a terminal and never with NO_COLOR.
  */
+import { describeSettings, inputNotes } from '../scoring/input-notes';
+import { localise, type Finding } from '../scoring/localise';
 import type { QaPairResult, QualsResult } from '../scoring/result';
 
 export interface ReportStyle {
@@ -25,19 +27,18 @@ export function renderReport(result: QualsResult, summary: string, style: Report
   if (result.status === 'no-pairs') {
     lines.push(`${bold('QUALS: no score')}  ${result.message ?? 'No answerable QA pairs.'}`);
     lines.push(dim(`model ${model}; ${result.candidates.generated} sequences generated, ${result.candidates.wellFormed} well-formed, none answerable from the summary`));
+    lines.push(...headerNotes(result, dim, red));
     return lines.join('\n');
   }
   const flagged = result.pairs.filter((p) => p.score < style.threshold);
   lines.push(`${bold(`QUALS ${formatScore(result.score!)}`)}  ${result.pairs.length} QA pairs, ${flagged.length} suspect (pair score < ${style.threshold})`);
   lines.push(dim(`model ${model}; mode ${result.mode}; ${result.timings.totalMs.toFixed(0)} ms`));
-  if (result.source.truncated) {
-    lines.push(red(`source truncated: the model saw ${result.source.tokensKept} of ${result.source.tokensTotal} tokens (up to character ${result.source.charsKept})`));
-  }
+  lines.push(...headerNotes(result, dim, red));
   lines.push('', bold('Pairs, worst first:'));
   const sorted = [...result.pairs].sort((a, b) => a.score - b.score);
   for (const p of sorted) lines.push(renderPair(p, p.score < style.threshold, red));
-  lines.push('', bold('Summary (suspect answers in [[ ]]):'));
-  lines.push(markSpans(summary, flagged, red));
+  lines.push('', bold('Summary (words the source does not support in [[ ]]):'));
+  lines.push(markWords(summary, localise(result, summary, { threshold: style.threshold }), red));
   return lines.join('\n');
 }
 
@@ -49,11 +50,9 @@ function renderPair(p: QaPairResult, suspect: boolean, red: (s: string) => strin
   return `${suspect ? red(head) : head}\n${detail}`;
 }
 
-function markSpans(summary: string, flagged: readonly QaPairResult[], red: (s: string) => string): string {
-  const spans = flagged
-    .flatMap((p) => p.spans.slice(0, 1))
-    .sort((a, b) => a.start - b.start)
-    .filter((s, i, all) => i === 0 || s.start >= all[i - 1]!.end);
+/** The words token-level localisation blames (src/scoring/localise.ts): the same words the editor underlines. */
+function markWords(summary: string, findings: readonly Finding[], red: (s: string) => string): string {
+  const spans = findings.filter((s, i, all) => i === 0 || s.start >= all[i - 1]!.end);
   let out = '';
   let at = 0;
   for (const s of spans) {
@@ -61,4 +60,11 @@ function markSpans(summary: string, flagged: readonly QaPairResult[], red: (s: s
     at = s.end;
   }
   return out + summary.slice(at);
+}
+
+/** The effective settings and their origins, then how long texts were read (truncation in red). */
+function headerNotes(result: QualsResult, dim: (s: string) => string, red: (s: string) => string): string[] {
+  const settings = describeSettings(result);
+  const notes = inputNotes(result).map((n) => (n.includes('truncated') ? red(n) : n));
+  return [...(settings ? [dim(`settings: ${settings}`)] : []), ...notes];
 }

@@ -17,4 +17,8 @@ export interface QualsApi {
   readonly shownMessages: readonly ShownMessage[];
   /** "QUALS: Choose Model..." while its QuickPick is open (rows, active row), else undefined. */
   modelPicker(): ModelPickerSnapshot | undefined;
+  /** The status bar item as shown now (undefined: hidden). */
+  statusBar(): { text: string; command?: string } | undefined;
+  /** The context keys QUALS set for menus and views (`quals.activeIsChecked`, ...). */
+  contextKeys(): Readonly<Record<string, boolean>>;
 }

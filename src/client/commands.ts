@@ -5,6 +5,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Commands, pairingRequest, scoreRequest, type ScoreResponse } from '../protocol';
+import { formatScore } from '../scoring/localise';
+import { checkAllSummaries } from './check-all';
 import type { Ctx } from './context';
 import { isIgnoredFinding } from './state';
 
@@ -42,7 +44,7 @@ function reportScore(ctx: Ctx, r: ScoreResponse): Thenable<void> | undefined {
     case 'done': {
       if (r.score === null || r.score === undefined) return ctx.notifier.info(`QUALS: no answerable QA pairs found. ${r.message ?? ''}`.trim());
       const flagged = r.flagged ? `${r.flagged} of ${r.pairs} QA pairs not supported by the source.` : `All ${r.pairs} QA pairs supported.`;
-      return ctx.notifier.info(`QUALS score ${r.score.toFixed(2)}: ${flagged}`);
+      return ctx.notifier.info(`QUALS score ${formatScore(r.score)}: ${flagged}`);
     }
     case 'unpaired':
       return ctx.notifier.info(r.message ?? 'This summary has no source.', { title: 'Pair with Source...', run: () => vscode.commands.executeCommand(Commands.pairWithSource) });
@@ -89,10 +91,15 @@ const unpair: Factory = (ctx) => async (arg) => {
   if (uri) await ctx.state.unpair(uri);
 };
 
-const ignoreFinding: Factory = (ctx) => async (finding) => {
-  if (!isIgnoredFinding(finding)) return;
-  await ctx.state.ignore(finding);
-  void ctx.notifier.info(`QUALS finding "${finding.answer}" ignored.`, { title: 'Undo', run: () => ctx.state.unignore(finding) });
+// One argument per QA pair of the finding (a merged finding is ignored as a whole).
+const ignoreFinding: Factory = (ctx) => async (...args) => {
+  const findings = args.filter(isIgnoredFinding);
+  if (findings.length === 0) return;
+  for (const f of findings) await ctx.state.ignore(f);
+  const undo = async () => {
+    for (const f of findings) await ctx.state.unignore(f);
+  };
+  void ctx.notifier.info(`QUALS finding "${findings[0]!.answer}" ignored.`, { title: 'Undo', run: undo });
 };
 
 const showIgnored: Factory = (ctx) => async () => {
@@ -120,6 +127,7 @@ const setDisabled =
 
 const TABLE: Record<string, Factory> = {
   [Commands.scoreSummary]: scoreSummary,
+  [Commands.checkAllSummaries]: checkAllSummaries,
   [Commands.recheck]: recheck,
   [Commands.restartServer]: (ctx) => () => ctx.restart(),
   [Commands.pairWithSource]: pairWithSource,

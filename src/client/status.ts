@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Commands, type DocumentStatusParams } from '../protocol';
+import { formatScore } from '../scoring/localise';
 import { DOCUMENT_SELECTOR, type Ctx } from './context';
 
 const SPINNER_AFTER_MS = 400;
@@ -30,15 +31,14 @@ export function registerStatusItem(ctx: Ctx): void {
       item.command = { title: 'Choose Model...', command: Commands.chooseModel };
     } else {
       item.severity = status?.state === 'error' ? vscode.LanguageStatusSeverity.Error : vscode.LanguageStatusSeverity.Information;
-      item.text = statusText(status);
-      item.command =
-        status?.state === 'unpaired'
-          ? { title: 'Pair...', command: Commands.pairWithSource }
-          : { title: 'Score', command: Commands.scoreSummary };
+      item.text = statusText(status) + (status?.state === 'done' && status.input ? (/truncated/.test(status.input) ? ' (truncated)' : ' (windowed)') : '');
+      item.command = statusCommand(status);
       if (status?.state === 'checking') spinnerTimer = setTimeout(() => (item.busy = true), SPINNER_AFTER_MS);
     }
-    const modelText = model?.state === 'ready' ? `${model.model} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? (model.code === 'not-configured' ? 'no model chosen' : 'model not loaded') : model ? `model ${model.state}` : '';
-    item.detail = [status?.message, modelText].filter(Boolean).join(' — ');
+    // Quiet outside summaries: an ordinary markdown file (unpaired, or never checked) shows no QUALS item.
+    item.selector = ctx.running && (!status || status.state === 'unpaired') ? NO_DOCUMENT : DOCUMENT_SELECTOR;
+    const modelText = model?.state === 'ready' ? `${shortModelName(model.model)} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? (model.code === 'not-configured' ? 'no model chosen' : 'model not loaded') : model ? `model ${model.state}` : '';
+    item.detail = [status?.message, status?.state === 'done' ? status.input : undefined, modelText].filter(Boolean).join(' — ');
   };
 
   ctx.registerDisposable(item);
@@ -49,10 +49,34 @@ export function registerStatusItem(ctx: Ctx): void {
   render();
 }
 
+const NO_DOCUMENT: vscode.DocumentSelector = [{ scheme: 'quals-none' }];
+
+/** A model folder's last segment or a hub id, never a long absolute path. */
+export function shortModelName(model: string): string {
+  if (!/[\\/]/.test(model) || /^[\w.-]+\/[\w.-]+$/.test(model)) return model;
+  return model.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? model;
+}
+
+/** The one action that fits the state. */
+function statusCommand(status: DocumentStatusParams | undefined): vscode.Command {
+  switch (status?.state) {
+    case 'unpaired':
+      return { title: 'Pair...', command: Commands.pairWithSource };
+    case 'done':
+      return { title: 'Show QA Pairs', command: 'quals.explorer.focus' };
+    case 'disabled':
+      return { title: 'Turn On', command: Commands.enableForFile };
+    case 'error':
+      return { title: 'Show Log', command: Commands.showOutput };
+    default:
+      return { title: 'Check Now', command: Commands.scoreSummary };
+  }
+}
+
 function statusText(status: DocumentStatusParams | undefined): string {
   switch (status?.state) {
     case 'done':
-      return status.score === null || status.score === undefined ? 'QUALS: no QA pairs' : `QUALS ${status.score.toFixed(2)}`;
+      return status.score === null || status.score === undefined ? 'QUALS: no QA pairs' : `QUALS score ${formatScore(status.score)}`;
     case 'checking':
       return 'QUALS: checking';
     case 'unpaired':

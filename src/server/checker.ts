@@ -13,7 +13,8 @@ import type { QualsEngine } from '../scoring/engine-api';
 import { CancelledError, InputError, ModelError, throwIfAborted } from '../scoring/errors';
 import { readJsonlLine, scoredSummaryText, splitLines } from '../scoring/pairing';
 import type { QualsResult } from '../scoring/result';
-import { DIAGNOSTIC_SOURCE, isFlagged, toDiagnostics, type Placement } from './diagnostics';
+import { DIAGNOSTIC_SOURCE, inputNoteDiagnostics, isFlagged, toDiagnostics, type Placement } from './diagnostics';
+import { countInputs, describeInputCounts, emptyInputCounts, inputNotes } from '../scoring/input-notes';
 import { checkText, readTextFile } from './inputs';
 import { resolvePairing, type Pairing } from './pairing-resolver';
 import type { QualsSettings } from './settings';
@@ -33,8 +34,9 @@ export interface CheckerDeps {
   engine(settings: QualsSettings): Promise<QualsEngine>;
   workspaceFolders(): readonly string[];
   state(): WorkspaceStateParams;
-  publishDiagnostics(uri: string, version: number, diagnostics: Diagnostic[]): void;
-  sendResult(params: ResultParams): void;
+  /** May return the write's promise: long checks wait on it (backpressure), so replies never queue behind megabytes. */
+  publishDiagnostics(uri: string, version: number, diagnostics: Diagnostic[]): void | Promise<void>;
+  sendResult(params: ResultParams): void | Promise<void>;
   sendStatus(params: DocumentStatusParams): void;
   log(line: string): void;
 }
@@ -46,7 +48,10 @@ export class Checker {
   readonly dependents = new Map<string, Set<string>>();
   private readonly lastSource = new Map<string, string>();
 
-  constructor(private readonly deps: CheckerDeps) {}
+  constructor(
+    private readonly deps: CheckerDeps,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
 
   /** Checks an open summary. Resolves with what happened; stale or cancelled work publishes nothing. */
   async check(uri: string, signal: AbortSignal): Promise<ScoreResponse> {
@@ -78,7 +83,7 @@ export class Checker {
         pairing.via === 'jsonl'
           ? await this.checkJsonl(snapshot, engine, settings, state, signal)
           : await this.checkPair(snapshot, pairing.sourceUri, pairing.sourcePath, engine, settings, state, signal);
-      if (response.state === 'done') status({ state: 'done', score: response.score ?? null });
+      if (response.state === 'done') status({ state: 'done', score: response.score ?? null, ...(response.input ? { input: response.input } : {}) });
       return response;
     } catch (e) {
       if (e instanceof CancelledError || signal.aborted) {
@@ -133,10 +138,11 @@ export class Checker {
       summaryRange: (s, e) => ({ start: doc.positionAt(scored.offset + s), end: doc.positionAt(scored.offset + e) }),
       sourceLocation: (s, e) => ({ uri: sourceUri, range: { start: sourceDoc.positionAt(s), end: sourceDoc.positionAt(e) } }),
     };
-    const diagnostics = toDiagnostics(result, place, { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored });
+    const diagnostics = toDiagnostics(result, place, { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored, summary: scored.text });
     const params: ResultParams = { uri: doc.uri, version: doc.version, sourceUri, result, ...(scored.offset ? { summaryOffset: scored.offset } : {}) };
-    if (!this.publish(doc, sourceUri, [params], diagnostics, signal)) return { state: 'cancelled' };
-    return { state: 'done', sourceUri, score: result.score, pairs: result.pairs.length, flagged: diagnostics.length, ...(result.message ? { message: result.message } : {}) };
+    if (!this.publish(doc, sourceUri, [params], [...diagnostics, ...inputNoteDiagnostics(result, place)], signal)) return { state: 'cancelled' };
+    const input = inputNotes(result).join('; ');
+    return { state: 'done', sourceUri, score: result.score, pairs: result.pairs.length, flagged: diagnostics.length, ...(result.message ? { message: result.message } : {}), ...(input ? { input } : {}) };
   }
 
   private async checkJsonl(
@@ -150,7 +156,17 @@ export class Checker {
     const diagnostics: Diagnostic[] = [];
     let skipped = 0;
     let flagged = 0;
+    const pacer = new PublishPacer(this.clock);
+    let resultsSent = 0;
+    const publishSoFar = () => {
+      const ok = this.publish(doc, doc.uri, results, diagnostics, signal, false, resultsSent);
+      if (ok) resultsSent = results.length;
+      return ok;
+    };
     for (const [i, line] of splitLines(doc.getText()).entries()) {
+      // Cached results resolve without a macrotask: yield now and then so requests, didChange and
+      // didClose are read (and written publishes drain) while a long dataset is checked.
+      if (pacer.shouldYield()) await pacer.yield(this.lastWrite);
       throwIfAborted(signal);
       const parsed = readJsonlLine(line.text, settings.jsonlFields);
       if (parsed.kind === 'blank') continue;
@@ -169,18 +185,26 @@ export class Checker {
         summaryRange: (s, e) => range(pair.rawOffsets, s, e),
         sourceLocation: (s, e) => ({ uri: doc.uri, range: range(pair.documentRawOffsets, s, e) }),
       };
-      const lineDiagnostics = toDiagnostics(result, place, { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored }, i);
+      const lineDiagnostics = toDiagnostics(result, place, { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored, summary: pair.summary }, i);
       flagged += lineDiagnostics.length;
-      diagnostics.push(...lineDiagnostics);
-      results.push({ uri: doc.uri, version: doc.version, sourceUri: doc.uri, result, line: i, summaryOffset: line.offset + pair.rawOffsets[0]! });
-      // Publish as lines finish: a long dataset shows its first findings early.
-      if (!this.publish(doc, doc.uri, results, diagnostics, signal, false)) return { state: 'cancelled' };
+      diagnostics.push(...lineDiagnostics, ...inputNoteDiagnostics(result, place));
+      const lineResult: ResultParams = { uri: doc.uri, version: doc.version, sourceUri: doc.uri, result, line: i, summaryOffset: line.offset + pair.rawOffsets[0]! };
+      results.push(lineResult);
+      // Each line's result goes out once, as it finishes (spread over the yields, never a burst).
+      if (!this.isCurrent(doc, signal)) return { state: 'cancelled' };
+      this.track(this.deps.sendResult(lineResult));
+      resultsSent = results.length;
+      // Publish as lines finish, but coalesced: each publish resends every diagnostic so far, so
+      // one per line is quadratic. The pacer publishes when the count has doubled (total bytes
+      // under ~3x the final publish) or, for slow lines, after an interval that doubles each time.
+      if (pacer.due(diagnostics.length) && !publishSoFar()) return { state: 'cancelled' };
     }
-    this.publish(doc, doc.uri, results, diagnostics, signal, false);
+    if (!publishSoFar()) return { state: 'cancelled' };
     const scores = results.map((r) => r.result.score).filter((s): s is number => s !== null);
     const mean = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
     const message = `${results.length} line(s) scored${skipped ? `, ${skipped} skipped (no "${settings.jsonlFields.map((f) => `${f.document}"/"${f.summary}`).join('" or "')}" string fields)` : ''}.`;
-    return { state: 'done', sourceUri: doc.uri, score: mean, pairs: results.reduce((n, r) => n + r.result.pairs.length, 0), flagged, message };
+    const input = describeInputCounts(results.reduce((c, r) => countInputs(c, r.result), emptyInputCounts()));
+    return { state: 'done', sourceUri: doc.uri, score: mean, pairs: results.reduce((n, r) => n + r.result.pairs.length, 0), flagged, message, ...(input ? { input } : {}) };
   }
 
   // The engine caches by (model, options, source, summary): reopening or re-saving is instant.
@@ -196,14 +220,25 @@ export class Checker {
     diagnostics: Diagnostic[],
     signal: AbortSignal,
     sendResults = true,
+    alreadySent = 0,
   ): boolean {
-    const current = this.deps.document(doc.uri);
-    if (signal.aborted || !current || current.version !== doc.version) return false;
-    this.deps.publishDiagnostics(doc.uri, doc.version, diagnostics);
+    if (!this.isCurrent(doc, signal)) return false;
+    this.track(this.deps.publishDiagnostics(doc.uri, doc.version, diagnostics));
     this.published.set(doc.uri, { version: doc.version, sourceUri, results: [...results], diagnostics: [...diagnostics] });
-    const known = sendResults ? results : results.slice(-1);
+    const known = sendResults ? results : results.slice(alreadySent);
     for (const r of known) this.deps.sendResult(r);
     return true;
+  }
+
+  /** The latest write that returned a promise (settled: never rejects). */
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private track(write: void | Promise<void>): void {
+    if (write) this.lastWrite = write.catch(() => undefined);
+  }
+
+  private isCurrent(doc: TextDocument, signal: AbortSignal): boolean {
+    const current = this.deps.document(doc.uri);
+    return !signal.aborted && current !== undefined && current.version === doc.version;
   }
 
   private reportMissingSource(doc: TextDocument, message: string): ScoreResponse {
@@ -249,6 +284,51 @@ export class Checker {
 
   private forgetDependent(summaryUri: string): void {
     for (const set of this.dependents.values()) set.delete(summaryUri);
+  }
+}
+
+/**
+ * When a JSONL check publishes and yields. A publish is due when the diagnostic count at least
+ * doubled since the last one (so N lines cost O(final publish) bytes, not O(N x final)), or when
+ * the count grew and `interval` passed since the last publish; the interval doubles each time it
+ * is used, so slow datasets still show findings early without a publish per line.
+ */
+export class PublishPacer {
+  private lastCount = 0;
+  private lastPublish: number;
+  private lastYield: number;
+  private interval: number;
+
+  constructor(
+    private readonly clock: () => number,
+    firstIntervalMs = 2000,
+    private readonly yieldEveryMs = 10,
+  ) {
+    this.lastPublish = this.lastYield = clock();
+    this.interval = firstIntervalMs;
+  }
+
+  due(count: number): boolean {
+    if (count <= this.lastCount) return false;
+    const now = this.clock();
+    const doubled = count >= 2 * this.lastCount;
+    const timed = now - this.lastPublish >= this.interval;
+    if (!doubled && !timed) return false;
+    if (timed && !doubled) this.interval *= 2;
+    this.lastCount = count;
+    this.lastPublish = now;
+    return true;
+  }
+
+  shouldYield(): boolean {
+    return this.clock() - this.lastYield >= this.yieldEveryMs;
+  }
+
+  /** Lets the event loop run: waits for `written` (the outgoing queue drained) and one macrotask. */
+  async yield(written?: Promise<unknown>): Promise<void> {
+    await written;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = this.clock();
   }
 }
 

@@ -21,22 +21,25 @@ export function codeActionsFor(doc: TextDocument, diagnostics: readonly Diagnost
     return data ? [{ d, data }] : [];
   });
   for (const { d, data } of ours) {
-    // The edit is offered only while the flagged text is still what was scored: never rewrite text that moved.
-    if (data.sourceAnswer !== null && doc.getText(d.range) === data.answer) {
+    // The edit replaces the whole answer, and only while it is still what was scored: never rewrite text that moved.
+    const target = data.answerRange ?? d.range;
+    if (data.sourceAnswer !== null && doc.getText(target) === data.answer) {
       actions.push({
         title: `Replace with source answer '${data.sourceAnswer}'`,
         kind: CodeActionKind.QuickFix,
         diagnostics: [d],
         isPreferred: true,
-        edit: { changes: { [doc.uri]: [{ range: d.range, newText: data.sourceAnswer }] } },
+        edit: { changes: { [doc.uri]: [{ range: target, newText: data.sourceAnswer }] } },
       });
     }
-    const finding: IgnoredFinding = { uri: doc.uri, question: data.question, answer: data.answer };
+    // A finding merged from several pairs is ignored as a whole: one argument per pair, the worst first.
+    const pairs = Array.isArray(data.pairs) && data.pairs.length > 0 ? data.pairs : [data];
+    const findings: IgnoredFinding[] = pairs.map((p) => ({ uri: doc.uri, question: p.question, answer: p.answer }));
     actions.push({
       title: 'Ignore this finding',
       kind: CodeActionKind.QuickFix,
       diagnostics: [d],
-      command: { title: 'Ignore this finding', command: Commands.ignoreFinding, arguments: [finding] },
+      command: { title: 'Ignore this finding', command: Commands.ignoreFinding, arguments: findings },
     });
   }
   if (ours.length > 0) {

@@ -1,11 +1,16 @@
 /**
- * QUALS result -> LSP diagnostics: one per flagged QA pair, on the answer's first span in the
- * summary, with related information pointing at where the source answers the same question.
+ * QUALS result -> LSP diagnostics: one per summary word that flagged QA pairs blame (token-level
+ * localisation, src/scoring/localise.ts), listing every pair that blames it, with related
+ * information pointing at where the source answers each question.
  */
-import { DiagnosticSeverity, type Diagnostic, type Location, type Range } from 'vscode-languageserver';
+import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Location, type Range } from 'vscode-languageserver';
 import type { IgnoredFinding } from '../protocol';
+import { differingSourceAnswer, findingMessage, isFlagged, localise, type Finding } from '../scoring/localise';
 import type { QaPairResult, QualsResult } from '../scoring/result';
+import { inputNotes } from '../scoring/input-notes';
 import type { SeverityName } from './settings';
+
+export { isFlagged };
 
 export const DIAGNOSTIC_SOURCE = 'QUALS';
 
@@ -19,12 +24,20 @@ export interface Placement {
 
 /** Carried in `Diagnostic.data` so hovers and code actions need no second lookup. */
 export interface FindingData {
+  /** The worst pair blaming the word (the hover's pair). */
   pairId: string;
+  /** Every pair blaming the word, worst first (ignoring the finding ignores them all). */
+  pairs?: { id: string; question: string; answer: string }[];
   question: string;
   answer: string;
   score: number;
-  /** What the source answers, when it differs from the summary's answer. */
+  /** The blamed summary word, and whether it comes from the question or the answer. */
+  word?: string;
+  role?: 'question' | 'answer';
+  /** What the source answers, when it differs from the summary's answer and the word is the answer's. */
   sourceAnswer: string | null;
+  /** Where the whole answer is in the summary document (the replacement's target). */
+  answerRange?: Range;
   /** JSONL datasets: the line the finding belongs to. */
   line?: number;
 }
@@ -35,6 +48,8 @@ export interface DiagnosticOptions {
   /** The summary document's URI, matched against ignored findings. */
   uri: string;
   ignored: readonly IgnoredFinding[];
+  /** The summary text given to the engine; without it findings sit on the answer spans. */
+  summary?: string;
 }
 
 const SEVERITY: Record<SeverityName, DiagnosticSeverity> = {
@@ -44,61 +59,91 @@ const SEVERITY: Record<SeverityName, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
-/** True when a pair scores below the threshold (lower = less supported by the source). */
-export function isFlagged(pair: QaPairResult, threshold: number): boolean {
-  return Number.isFinite(pair.score) && pair.score < threshold;
-}
-
 export function isIgnored(ignored: readonly IgnoredFinding[], uri: string, pair: Pick<QaPairResult, 'question' | 'answer'>): boolean {
   return ignored.some((f) => f.uri === uri && f.question === pair.question && f.answer === pair.answer);
 }
 
-/** Builds the diagnostics of one result (one document, or one JSONL line when `line` is set). */
-export function toDiagnostics(result: QualsResult, place: Placement, opts: DiagnosticOptions, line?: number): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  if (result.status !== 'ok') return out;
-  for (const pair of result.pairs) {
+/** Answer-span findings, for callers that do not have the scored summary text. */
+function answerSpanFindings(result: QualsResult, opts: DiagnosticOptions): Finding[] {
+  if (result.status !== 'ok') return [];
+  return result.pairs.flatMap((pair) => {
     const span = pair.spans[0];
-    if (!span || !isFlagged(pair, opts.threshold) || isIgnored(opts.ignored, opts.uri, pair)) continue;
-    const src = pair.sourceAnswer;
-    const differs = src !== null && !src.agrees && src.text.trim() !== '';
-    const data: FindingData = {
-      pairId: pair.id,
-      question: pair.question,
-      answer: pair.answer,
-      score: pair.score,
-      sourceAnswer: differs ? src.text.trim() : null,
-      ...(line !== undefined ? { line } : {}),
-    };
-    const diagnostic: Diagnostic = {
-      range: place.summaryRange(span.start, span.end),
-      severity: SEVERITY[opts.severity],
-      source: DIAGNOSTIC_SOURCE,
-      code: pair.id,
-      message: diagnosticMessage(pair),
-      data,
-    };
-    if (src?.span) {
-      diagnostic.relatedInformation = [
-        {
-          location: place.sourceLocation(src.span.start, src.span.end),
-          message: `${pair.question} Source: "${oneLine(src.text)}"`,
-        },
-      ];
-    }
-    out.push(diagnostic);
-  }
-  return out;
+    if (!span || !isFlagged(pair, opts.threshold) || isIgnored(opts.ignored, opts.uri, pair)) return [];
+    return [{ start: span.start, end: span.end, text: pair.answer, role: 'answer' as const, drop: 0, pairs: [pair] }];
+  });
 }
 
-/** Short and self-contained, e.g. `Not supported by source: "Klitschko" (QUALS -2.6)`. */
+/** Builds the diagnostics of one result (one document, or one JSONL line when `line` is set). */
+export function toDiagnostics(result: QualsResult, place: Placement, opts: DiagnosticOptions, line?: number): Diagnostic[] {
+  const findings =
+    opts.summary === undefined
+      ? answerSpanFindings(result, opts)
+      : localise(result, opts.summary, { threshold: opts.threshold, skip: (p) => isIgnored(opts.ignored, opts.uri, p) });
+  return findings.map((f) => toDiagnostic(f, place, opts, line));
+}
+
+function toDiagnostic(f: Finding, place: Placement, opts: DiagnosticOptions, line: number | undefined): Diagnostic {
+  const pair = f.pairs[0]!;
+  const span = pair.spans[0];
+  const data: FindingData = {
+    pairId: pair.id,
+    pairs: f.pairs.map((p) => ({ id: p.id, question: p.question, answer: p.answer })),
+    question: pair.question,
+    answer: pair.answer,
+    score: pair.score,
+    word: f.text,
+    role: f.role,
+    sourceAnswer: f.role === 'answer' ? differingSourceAnswer(pair) : null,
+    ...(span ? { answerRange: place.summaryRange(span.start, span.end) } : {}),
+    ...(line !== undefined ? { line } : {}),
+  };
+  const diagnostic: Diagnostic = {
+    range: place.summaryRange(f.start, f.end),
+    severity: SEVERITY[opts.severity],
+    source: DIAGNOSTIC_SOURCE,
+    code: pair.id,
+    message: findingMessage(f),
+    data,
+  };
+  const related: DiagnosticRelatedInformation[] = f.pairs.flatMap((p) => {
+    const src = p.sourceAnswer;
+    if (!src?.span) return [];
+    // The question is in the hover card already; a merged finding names each pair's question.
+    const message = f.pairs.length > 1 ? `${oneLine(p.question)} Source: "${oneLine(src.text)}"` : `Source: "${oneLine(src.text)}"`;
+    return [{ location: place.sourceLocation(src.span.start, src.span.end), message }];
+  });
+  if (related.length > 0) diagnostic.relatedInformation = related;
+  return diagnostic;
+}
+
+/** The message of a pair's finding on its answer, e.g. `Not supported by source: "Klitschko" (QUALS -2.60)`. */
 export function diagnosticMessage(pair: QaPairResult): string {
-  const src = pair.sourceAnswer;
-  const says = src && !src.agrees && src.text.trim() ? `; source says "${oneLine(src.text)}"` : '';
-  return `Not supported by source: "${oneLine(pair.answer)}"${says} (QUALS ${pair.score.toFixed(1)})`;
+  const span = pair.spans[0];
+  return findingMessage({ start: span?.start ?? 0, end: span?.end ?? 0, text: pair.answer, role: 'answer', drop: 0, pairs: [pair] });
 }
 
 function oneLine(s: string): string {
   const t = s.replace(/\s+/g, ' ').trim();
   return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+}
+
+/**
+ * An information note on the summary's first character when the model did not read a text whole:
+ * the source (or summary) was read in windows or truncated (src/scoring/input-notes.ts). It carries
+ * no FindingData, so hovers and code actions pass it by.
+ */
+export function inputNoteDiagnostics(result: QualsResult, place: Placement): Diagnostic[] {
+  const notes = inputNotes(result);
+  if (notes.length === 0) return [];
+  const d: Diagnostic = {
+    range: place.summaryRange(0, 0),
+    severity: DiagnosticSeverity.Information,
+    source: DIAGNOSTIC_SOURCE,
+    code: 'input',
+    message: `QUALS: ${notes.join('; ')}`,
+  };
+  if (result.source.truncated) {
+    d.relatedInformation = [{ location: place.sourceLocation(result.source.charsKept, result.source.charsKept), message: 'The model read the source up to here.' }];
+  }
+  return [d];
 }

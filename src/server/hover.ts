@@ -1,10 +1,11 @@
 /**
- * Hover cards for flagged spans. Every piece of model or document text is escaped: the hover is
+ * Hover cards for flagged words. Every piece of model or document text is escaped: the hover is
  * rendered as untrusted markdown and the only command link in it is the one built here, to the
  * explorer, with JSON arguments (the client enables exactly that command for hovers).
  */
 import { Commands, type ShowPairArgs } from '../protocol';
-import type { QaPairResult, TokenEvidence } from '../scoring/result';
+import { formatScore, largestDrops } from '../scoring/localise';
+import type { QaPairResult } from '../scoring/result';
 
 /** Escapes every ASCII punctuation character and flattens whitespace, so text can never become markup. */
 export function escapeMarkdown(text: string): string {
@@ -28,20 +29,18 @@ export function probabilityCell(logp: number): string {
   return `${glyph} ${p.toFixed(2)}`;
 }
 
-const MAX_TOKEN_ROWS = 24;
-
-function tokenTable(tokens: readonly TokenEvidence[]): string[] {
-  // Answer tokens first: they are the evidence the card is about; the question follows.
-  const rows = [...tokens.filter((t) => t.role === 'answer'), ...tokens.filter((t) => t.role === 'question')];
-  if (rows.length === 0) return [];
-  const shown = rows.slice(0, MAX_TOKEN_ROWS);
-  const lines = ['| token | p(summary) | p(source) |', '| --- | --- | --- |'];
-  for (const t of shown) {
+/** The largest drops as one line, e.g. `Joshua 1.00 → 0.00 · beat 0.37 → 0.28` (p given the summary → given the source). */
+function dropsLine(pair: QaPairResult): string {
+  const cells = largestDrops(pair, 3).map((t) => {
     const text = escapeMarkdown(t.text.trim()) || '\\_';
-    lines.push(`| ${t.role === 'answer' ? `**${text}**` : text} | ${probabilityCell(t.logpSummary)} | ${probabilityCell(t.logpSource)} |`);
-  }
-  if (rows.length > shown.length) lines.push(`| … ${rows.length - shown.length} more | | |`);
-  return lines;
+    return `${t.role === 'answer' ? `**${text}**` : text} ${pValue(t.logpSummary)} → ${pValue(t.logpSource)}`;
+  });
+  return cells.length ? `Largest drops, p(summary) → p(source): ${cells.join(' · ')}` : '';
+}
+
+function pValue(logp: number): string {
+  const p = Math.exp(logp);
+  return Number.isFinite(p) ? p.toFixed(2) : '–';
 }
 
 export interface HoverContext {
@@ -52,21 +51,19 @@ export interface HoverContext {
   sourceLabel: string;
 }
 
-/** The hover card of one QA pair as markdown. */
+/**
+ * The hover card of one QA pair as markdown: four short lines under VS Code's own problem message,
+ * so its "Quick Fix..." stays in view. The full token table lives in the explorer.
+ */
 export function hoverMarkdown(pair: QaPairResult, ctx: HoverContext): string {
   const src = pair.sourceAnswer;
-  const sourceSays = src === null ? '_not asked_' : src.text.trim() === '' ? '_no answer_' : `"${escapeMarkdown(src.text)}"`;
+  const sourceSays =
+    src === null ? 'source not asked' : src.text.trim() === '' ? 'source gives no answer' : src.agrees ? 'source agrees' : `source says "${escapeMarkdown(src.text)}"`;
   const args: ShowPairArgs = { uri: ctx.uri, pairId: pair.id, ...(ctx.line !== undefined ? { line: ctx.line } : {}) };
   return [
-    `**QUALS** ${escapeMarkdown(pair.score.toFixed(2))} · question ${escapeMarkdown(pair.id)}`,
-    '',
-    `**Q:** ${escapeMarkdown(pair.question)}`,
-    '',
-    `**Summary says:** "${escapeMarkdown(pair.answer)}"  `,
-    `**Source says:** ${sourceSays}${src && !src.agrees ? '' : src ? ' (agrees)' : ''}`,
-    '',
-    ...tokenTable(pair.tokens),
-    '',
+    `**QUALS ${escapeMarkdown(formatScore(pair.score))}** · ${escapeMarkdown(pair.question)}  `,
+    `Summary says "${escapeMarkdown(pair.answer)}" · ${sourceSays}  `,
+    `${dropsLine(pair)}  `,
     `${commandLink('Open in QUALS Explorer', Commands.explorerShowPair, args)} · source: ${escapeMarkdown(ctx.sourceLabel)}`,
   ].join('\n');
 }

@@ -213,7 +213,11 @@ async function main() {
       const line = format(...(a ?? []));
       const m = /^QUALS-RESULT (\d+) passed, (\d+) failed/.exec(line);
       if (m) Object.assign(counts, { passed: Number(m[1]), failed: Number(m[2]), reported: true });
-      else if (line.trim() === 'QUALS-SCREENSHOT') void takeScreenshot(page, screenshot, env.QUALS_TEST_SIGNAL_DIR);
+      else if (/^QUALS-SCREENSHOT( [\w-]+)?$/.test(line.trim())) {
+        // `QUALS-SCREENSHOT name` writes name.png beside the squiggle + hover one.
+        const name = line.trim().split(' ')[1];
+        void takeScreenshot(page, name ? join(dirname(screenshot), `${name}.png`) : screenshot, env.QUALS_TEST_SIGNAL_DIR);
+      }
       else console.log(line);
     });
     await page.exposeFunction('codeAutomationExit', (code) => finish(code));

@@ -57,3 +57,25 @@ test("other tools' diagnostics get no QUALS actions", () => {
   const foreign = { ...flagged('Dusseldorf')[0]!, source: 'cSpell' };
   assert.deepEqual(codeActionsFor(doc, [foreign]), []);
 });
+
+test('a merged finding replaces the whole answer and is ignored as a whole', () => {
+  const S = 'Fury beat Klitschko in New Paris on Saturday.';
+  const d2 = TextDocument.create(doc.uri, 'markdown', 1, S);
+  const pl: Placement = { ...place, summaryRange: (s, e) => ({ start: d2.positionAt(s), end: d2.positionAt(e) }) };
+  const tok = (text: string, role: 'question' | 'answer', start: number, logpSource: number) => ({ text, role, start, end: start + text.trim().length, logpSummary: 0, logpSource });
+  const where = pair({
+    id: 'q1', question: 'Where?', answer: 'New Paris', score: -3, spans: [span(S, 'New Paris')],
+    tokens: [tok('New', 'answer', 0, -0.1), tok(' Paris', 'answer', 4, -8)],
+    sourceAnswer: { text: 'Dusseldorf', meanLogp: -0.2, span: null, agrees: false },
+  });
+  const who = pair({ id: 'q2', question: 'Who fought in Paris?', answer: 'Fury', score: -1, spans: [span(S, 'Fury')], tokens: [tok(' Paris', 'question', 14, -6)] });
+  const [d, ...rest] = toDiagnostics(result([where, who]), pl, { threshold: -0.5, severity: 'warning', uri: doc.uri, ignored: [], summary: S });
+  assert.equal(rest.length, 0);
+  assert.equal(d2.getText(d!.range), 'Paris', 'the squiggle is on the blamed word');
+  const actions = codeActionsFor(d2, [d!]);
+  assert.equal(TextDocument.applyEdits(d2, actions[0]!.edit!.changes![doc.uri]!), 'Fury beat Klitschko in Dusseldorf on Saturday.');
+  assert.deepEqual(actions[1]!.command?.arguments, [
+    { uri: doc.uri, question: 'Where?', answer: 'New Paris' },
+    { uri: doc.uri, question: 'Who fought in Paris?', answer: 'Fury' },
+  ]);
+});

@@ -34,7 +34,7 @@ test('one diagnostic per flagged pair, on the answer span mapped into the docume
   assert.equal(d.source, 'QUALS');
   assert.equal(d.code, 'q1');
   assert.equal(d.severity, DiagnosticSeverity.Warning);
-  assert.equal(d.message, 'Not supported by source: "Paris"; source says "Dusseldorf" (QUALS -2.6)');
+  assert.equal(d.message, 'Not supported by source: "Paris"; source says "Dusseldorf" (QUALS -2.63)');
   const rel = d.relatedInformation?.[0];
   assert.equal(rel?.location.uri, sourceDoc.uri);
   assert.equal(sourceDoc.getText(rel!.location.range), 'Dusseldorf');
@@ -46,7 +46,7 @@ test('threshold and severity settings decide what is flagged and how', () => {
   const both = toDiagnostics(result([wrong, right]), place, { ...opts, threshold: 0, severity: 'error' });
   assert.deepEqual(both.map((d) => [d.code, d.severity]), [['q1', DiagnosticSeverity.Error], ['q2', DiagnosticSeverity.Error]]);
   const agrees = both[1]!;
-  assert.equal(agrees.message, 'Not supported by source: "Fury" (QUALS -0.1)', 'no "source says" without a differing answer');
+  assert.equal(agrees.message, 'Not supported by source: "Fury" (QUALS -0.10)', 'no "source says" without a differing answer');
   assert.equal(agrees.relatedInformation, undefined);
 });
 
@@ -68,4 +68,31 @@ test('messages stay one short line', () => {
   const m = diagnosticMessage(long);
   assert.ok(!m.includes('\n'));
   assert.ok(m.length < 200);
+});
+
+test('with the scored summary, the squiggle sits on the word the tokens blame and merged pairs are listed', () => {
+  const tok = (text: string, role: 'question' | 'answer', start: number, logpSource: number) => ({ text, role, start, end: start + text.trim().length, logpSummary: 0, logpSource });
+  // "Where did Fury fight?" -> "Paris": the answer token drops; "Who fought in Paris?" -> "Fury": the question's "Paris" drops.
+  const onAnswer = { ...wrong, tokens: [tok('Where', 'question', 0, -0.1), tok('Paris', 'answer', 0, -9)] };
+  const onQuestion = pair({
+    id: 'q2',
+    question: 'Who fought in Paris?',
+    answer: 'Fury',
+    score: -1.2,
+    spans: [span(SUMMARY, 'Fury')],
+    tokens: [tok('Who', 'question', 0, -0.1), tok(' Paris', 'question', 14, -7), tok('Fury', 'answer', 0, 0)],
+    sourceAnswer: { text: 'Fury', meanLogp: -0.1, span: span(SOURCE, 'Fury'), agrees: true },
+  });
+  const [d, ...rest] = toDiagnostics(result([onQuestion, onAnswer]), place, { ...opts, summary: SUMMARY });
+  assert.equal(rest.length, 0, 'both pairs blame "Paris": one diagnostic');
+  assert.equal(summaryDoc.getText(d!.range), 'Paris');
+  assert.equal(d!.message, 'Not supported by source: "Paris"; source says "Dusseldorf" (QUALS -2.63; 2 QA pairs)');
+  const data = d!.data as FindingData;
+  assert.deepEqual(data.pairs?.map((p) => p.id), ['q1', 'q2']);
+  assert.equal(summaryDoc.getText(data.answerRange!), 'Paris');
+  assert.deepEqual(d!.relatedInformation?.map((r) => sourceDoc.getText(r.location.range)), ['Dusseldorf', 'Fury']);
+  // Alone, the question pair's finding names its question and offers no "source says" (the source agrees).
+  const [q] = toDiagnostics(result([onQuestion]), place, { ...opts, summary: SUMMARY });
+  assert.equal(q!.message, 'Not supported by source: "Paris" in "Who fought in Paris?" (QUALS -1.20)');
+  assert.equal((q!.data as FindingData).sourceAnswer, null);
 });

@@ -1,6 +1,6 @@
 /** Helpers for the integration suite: wait for state changes instead of sleeping. */
 import * as vscode from 'vscode';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QualsApi } from '../../../src/client/api';
 
@@ -43,11 +43,15 @@ export async function open(rel: string): Promise<vscode.TextDocument> {
   return doc;
 }
 
-/** Asks the code-server harness for a screenshot and waits until it is written (no-op elsewhere). */
-export async function screenshot(): Promise<void> {
+/**
+ * Asks the code-server harness for a screenshot and waits until it is written (no-op elsewhere).
+ * Without a name it is the squiggle + hover one (squiggle-hover.png); else `<name>.png` beside it.
+ */
+export async function screenshot(name?: string): Promise<void> {
   const dir = process.env.QUALS_TEST_SIGNAL_DIR;
   if (!dir) return;
-  console.log('QUALS-SCREENSHOT');
+  rmSync(join(dir, 'screenshot-done'), { force: true });
+  console.log(name ? `QUALS-SCREENSHOT ${name}` : 'QUALS-SCREENSHOT');
   await waitFor('the screenshot', () => existsSync(join(dir, 'screenshot-done')), 15_000);
 }
 

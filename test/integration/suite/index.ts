@@ -7,6 +7,8 @@
 import Mocha from 'mocha';
 import { registerExtensionTests } from './extension.test';
 import { registerExplorerTests } from './explorer.test';
+import { registerLocalisationTests } from './localisation.test';
+import { registerEditorUxTests } from './editor-ux.test';
 import { registerModelPickerTests } from './model-picker.test';
 import { registerUntrustedTests } from './untrusted.test';
 
@@ -19,6 +21,8 @@ export function run(): Promise<void> {
   else {
     registerExtensionTests();
     registerExplorerTests();
+    registerLocalisationTests(); // after the explorer's own tests: it leaves the explorer showing boxing
+    registerEditorUxTests();
     registerModelPickerTests(); // last: it switches the user's model (and switches it back)
   }
   return new Promise((resolve, reject) => {

@@ -1,0 +1,49 @@
+/**
+ * Context keys that keep QUALS quiet outside summaries: menus, palette entries and the explorer
+ * view appear only where they can act (package.json `when` clauses).
+ *
+ * - `quals.activeIsChecked`: the active file is a paired summary or a JSONL dataset QUALS checks;
+ * - `quals.seenChecked`: such a file was open at some point in this window (the explorer's view
+ *   and its activity-bar container stay from then on, so moving to the source keeps them);
+ * - `quals.activeDisabled`: QUALS is off for the active file;
+ * - `quals.activeHasResult`: the active file has a result to copy or save.
+ */
+import * as vscode from 'vscode';
+import type { DocumentStatusParams } from '../protocol';
+import type { Ctx } from './context';
+
+export interface ContextKeys {
+  activeIsChecked: boolean;
+  activeDisabled: boolean;
+  activeHasResult: boolean;
+}
+
+/** The keys for the active file's status. Pure, for the unit tests. */
+export function contextKeys(status: DocumentStatusParams | undefined, hasResult: boolean): ContextKeys {
+  const checked = status !== undefined && status.state !== 'unpaired';
+  return { activeIsChecked: checked, activeDisabled: status?.state === 'disabled', activeHasResult: checked && hasResult };
+}
+
+export function registerContextKeys(ctx: Ctx): () => Readonly<Record<string, boolean>> {
+  let seen = false;
+  const last = new Map<string, boolean>();
+  const set = (key: string, value: boolean) => {
+    if (last.get(key) === value) return;
+    last.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
+  };
+  const update = () => {
+    const uri = vscode.window.activeTextEditor?.document.uri.toString();
+    const keys = contextKeys(uri ? ctx.documentStatus(uri) : undefined, uri ? ctx.latestResults(uri).length > 0 : false);
+    seen ||= keys.activeIsChecked;
+    set('quals.activeIsChecked', keys.activeIsChecked);
+    set('quals.activeDisabled', keys.activeDisabled);
+    set('quals.activeHasResult', keys.activeHasResult);
+    set('quals.seenChecked', seen);
+  };
+  ctx.registerDisposable(ctx.onStatus(update));
+  ctx.registerDisposable(ctx.onResult(update));
+  ctx.registerDisposable(vscode.window.onDidChangeActiveTextEditor(update));
+  update();
+  return () => Object.fromEntries(last);
+}
