@@ -9,6 +9,7 @@ import type { QualsResult } from './scoring/result';
 /** Command ids contributed in package.json. Hover links and code actions only ever use these. */
 export const Commands = {
   scoreSummary: 'quals.scoreSummary',
+  checkAllSummaries: 'quals.checkAllSummaries',
   restartServer: 'quals.restartServer',
   pairWithSource: 'quals.pairWithSource',
   unpair: 'quals.unpair',
@@ -61,6 +62,8 @@ export interface DocumentStatusParams {
   message?: string;
   /** Overall score when state is done (null when no QA pairs were found). */
   score?: number | null;
+  /** When done and a text was too long for the model: how it was read, e.g. "source read in 3 overlapping windows (...)" (src/scoring/input-notes.ts). */
+  input?: string;
 }
 export const documentStatusNotification = new NotificationType<DocumentStatusParams>('quals/documentStatus');
 
@@ -112,6 +115,8 @@ export interface ScoreResponse {
   /** Selected QA pairs, and how many of them are flagged as unsupported. */
   pairs?: number;
   flagged?: number;
+  /** Truncation / windowing of the texts, in words (see DocumentStatusParams.input). */
+  input?: string;
 }
 export const scoreRequest = new RequestType<ScoreParams, ScoreResponse, void>('quals/score');
 

@@ -2,11 +2,12 @@
  * Whole-file outputs (merged shards, ConSeq sets, reports) are written to a temporary file next to
  * the target and renamed into place, so readers never see a half-written file.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { LineAppender } from './jsonl';
+import { fsyncDir, outputError } from './output-files';
 
-function tempPathFor(path: string): string {
+export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}`);
 }
 
@@ -18,7 +19,7 @@ export class AtomicJsonl {
 
   constructor(readonly path: string) {
     this.tmp = tempPathFor(path);
-    this.out = LineAppender.open(this.tmp, true);
+    this.out = LineAppender.open(this.tmp, true, path);
   }
 
   append(record: unknown): void {
@@ -32,8 +33,14 @@ export class AtomicJsonl {
   commit(): void {
     if (this.settled) return;
     this.settled = true;
-    this.out.close();
-    renameSync(this.tmp, this.path);
+    try {
+      this.out.close(); // fsyncs the data before the rename makes it visible
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      rmSync(this.tmp, { force: true });
+      throw outputError(this.path, e);
+    }
+    fsyncDir(dirname(this.path));
   }
 
   /** Drops the temporary file; the target is left as it was. */
@@ -48,13 +55,23 @@ export class AtomicJsonl {
   }
 }
 
+/** Writes `text` to a temporary file, fsyncs it, renames it onto `path` and fsyncs the folder. */
 export function writeFileAtomic(path: string, text: string): void {
   const tmp = tempPathFor(path);
   try {
-    writeFileSync(tmp, text);
+    const fd = openSync(tmp, 'wx');
+    try {
+      const buf = Buffer.from(text, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw outputError(path, e);
   }
+  fsyncDir(dirname(path));
 }

@@ -4,7 +4,7 @@
  */
 import type { InputLine } from './jsonl';
 
-export type LineErrorCode = 'invalid-json' | 'not-object' | 'missing-field' | 'wrong-type' | 'empty-text' | 'empty-line' | 'scoring-failed';
+export type LineErrorCode = 'not-utf8' | 'invalid-json' | 'not-object' | 'missing-field' | 'wrong-type' | 'empty-text' | 'empty-line' | 'scoring-failed';
 
 export interface LineError {
   code: LineErrorCode | string;
@@ -31,6 +31,7 @@ export const DEFAULT_FIELDS: Readonly<FieldMapping> = Object.freeze({
 export type Parsed<T> = { ok: true; value: T } | { ok: false; id: RecordId; error: LineError };
 
 export function parseRecord(line: InputLine): Parsed<JsonRecord> {
+  if (line.notUtf8) return fail(null, 'not-utf8', `line ${line.lineNo}: not valid UTF-8; convert the file (e.g. iconv -f latin1 -t utf-8)`);
   if (line.text.trim() === '') return fail(null, 'empty-line', `line ${line.lineNo}: empty line`);
   let value: unknown;
   try {

@@ -4,27 +4,60 @@
  * last line left by a crash.
  */
 import { createReadStream, closeSync, fstatSync, fsyncSync, openSync, readSync, ftruncateSync, writeSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { outputError } from './output-files';
 
 /** One physical input line; `lineNo` counts from 1 and includes blank lines. */
 export interface InputLine {
   lineNo: number;
   text: string;
+  /** The line's bytes are not valid UTF-8 (`text` then holds them decoded with U+FFFD). */
+  notUtf8?: true;
 }
 
-/** Streams the lines of a file (or stdin for `-`), one at a time, without holding the file. */
-export async function* readLines(path: string): AsyncGenerator<InputLine> {
-  const stream: Readable = path === '-' ? process.stdin : createReadStream(path, { encoding: 'utf8' });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  let lineNo = 0;
+const strict = new TextDecoder('utf-8', { fatal: true });
+const lossy = new TextDecoder('utf-8');
+
+function decodeLine(lineNo: number, bytes: Buffer): InputLine {
+  // A CRLF file's lines end in \r: drop it, as readline did.
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+  const body = bytes.subarray(0, end);
+  let text: string;
+  let notUtf8 = false;
   try {
-    for await (const raw of rl) {
-      lineNo++;
-      yield { lineNo, text: lineNo === 1 ? stripBom(raw) : raw };
+    text = strict.decode(body);
+  } catch {
+    text = lossy.decode(body);
+    notUtf8 = true;
+  }
+  if (lineNo === 1) text = stripBom(text);
+  return notUtf8 ? { lineNo, text, notUtf8: true } : { lineNo, text };
+}
+
+/**
+ * Streams the lines of a file (or stdin for `-`), one at a time, without holding the file. Lines
+ * end at \n (like countLines); each is decoded strictly, so a line that is not UTF-8 is marked
+ * instead of silently turned into U+FFFD.
+ */
+export async function* readLines(path: string): AsyncGenerator<InputLine> {
+  const stream: Readable = path === '-' ? process.stdin : createReadStream(path);
+  let lineNo = 0;
+  let pending: Buffer[] = [];
+  try {
+    for await (const chunk of stream) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      let from = 0;
+      for (let nl = buf.indexOf(10, from); nl !== -1; nl = buf.indexOf(10, from)) {
+        const piece = buf.subarray(from, nl);
+        const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
+        pending = [];
+        yield decodeLine(++lineNo, line);
+        from = nl + 1;
+      }
+      if (from < buf.length) pending.push(buf.subarray(from));
     }
+    if (pending.length) yield decodeLine(++lineNo, Buffer.concat(pending));
   } finally {
-    rl.close();
     if (path !== '-') stream.destroy();
   }
 }
@@ -60,11 +93,27 @@ export function countLines(path: string): number {
  * or Ctrl-C leaves at worst one torn final line (which {@link dropTornTail} removes on resume).
  */
 export class LineAppender {
-  private constructor(private fd: number | null) {}
+  private constructor(
+    private fd: number | null,
+    private readonly path: string,
+    /** Bytes in the file after the last complete line. */
+    private size: number,
+  ) {}
 
-  /** Opens for appending; `truncate` starts the file empty. */
-  static open(path: string, truncate = false): LineAppender {
-    return new LineAppender(openSync(path, truncate ? 'w' : 'a'));
+  /** Opens for appending; `truncate` starts the file empty. A file-system error is an OutputError. */
+  static open(path: string, truncate = false, shownAs = path): LineAppender {
+    let fd: number;
+    try {
+      fd = openSync(path, truncate ? 'w' : 'a');
+    } catch (e) {
+      throw outputError(shownAs, e);
+    }
+    try {
+      return new LineAppender(fd, shownAs, fstatSync(fd).size);
+    } catch (e) {
+      closeSync(fd);
+      throw outputError(shownAs, e);
+    }
   }
 
   append(record: unknown): void {
@@ -77,7 +126,18 @@ export class LineAppender {
     const buf = Buffer.from(text + '\n', 'utf8');
     // A regular file takes the whole buffer in one write; the loop only guards short writes.
     let off = 0;
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    try {
+      while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    } catch (e) {
+      // Disk full halfway through a line: cut the torn part off so the file stays resumable.
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // the resume scan drops a torn tail anyway
+      }
+      throw outputError(this.path, e);
+    }
+    this.size += buf.length;
   }
 
   /** Flushes to disk and closes; safe to call twice. */
@@ -87,6 +147,9 @@ export class LineAppender {
     this.fd = null;
     try {
       fsyncSync(fd);
+    } catch (e) {
+      // A pipe or terminal (--out /dev/stdout) cannot be fsynced; anything else is a real failure.
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw outputError(this.path, e);
     } finally {
       closeSync(fd);
     }

@@ -7,8 +7,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { CancelledError, InputError, ModelError } from '../scoring/errors';
 import type { QualsResult } from '../scoring/result';
+import { countInputs, emptyInputCounts, type InputCounts } from '../scoring/input-notes';
 import { extractPair, parseRecord, DEFAULT_FIELDS, type JsonRecord, type LineError, type PairRecord, type Parsed, type RecordId } from './fields';
+import { AtomicJsonl } from './atomic';
 import { countLines, dropTornTail, LineAppender, readLines, type InputLine } from './jsonl';
+import { assertOutputsAreNotInputs } from './output-files';
 import { mapOrdered } from './ordered';
 import type { ProgressReporter } from './progress';
 import { WorkerCrashError } from './worker-protocol';
@@ -58,6 +61,10 @@ export interface BatchSummary {
   interrupted: boolean;
   /** Bytes of a torn final line dropped from the output before resuming. */
   tornBytes: number;
+  /** Lines whose source / summary was truncated (reference mode) or read in windows (paper mode), earlier runs included. */
+  inputs?: InputCounts;
+  /** The effective settings and their origins (`computedWith` of the first scored line of this run). */
+  settings?: QualsResult['computedWith'];
 }
 
 type Task = { lineNo: number; id: RecordId; error: LineError } | { lineNo: number; id: RecordId; record: JsonRecord; pair: PairRecord };
@@ -77,8 +84,12 @@ class Tally {
   noPairs = 0;
   errors = 0;
   sum = 0;
-  add(status: unknown, score: unknown): void {
+  inputs = emptyInputCounts();
+  settings: QualsResult['computedWith'];
+  add(status: unknown, score: unknown, record?: Record<string, unknown>): void {
     this.lines++;
+    if (record) countInputs(this.inputs, record as Pick<QualsResult, 'source' | 'summaryInput'>);
+    if (record && !this.settings && record.computedWith && typeof record.computedWith === 'object') this.settings = record.computedWith as QualsResult['computedWith'];
     if (status === 'ok') this.ok++;
     else if (status === 'no-pairs') this.noPairs++;
     else this.errors++;
@@ -95,6 +106,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   if (opts.input !== '-' && !existsSync(opts.input)) throw new BatchInputError(`Input file not found: ${opts.input}`);
   if (opts.input !== '-' && !statSync(opts.input).isFile()) throw new BatchInputError(`Input is not a file: ${opts.input}`);
 
+  // Before anything is opened for writing: an output that is the input would be emptied.
+  assertOutputsAreNotInputs([opts.input], [opts.output]);
   const tally = new Tally();
   let tornBytes = 0;
   let lastDone = 0;
@@ -139,8 +152,12 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     }
   };
 
-  const out = LineAppender.open(opts.output, opts.mode === 'overwrite');
+  // --overwrite writes a temporary file renamed over the old output at the end (also when
+  // interrupted, so --resume continues it): a crash or a failed run leaves the old output whole.
+  const replacing = opts.mode === 'overwrite' && outExists;
+  const out = replacing ? new AtomicJsonl(opts.output) : LineAppender.open(opts.output, opts.mode === 'overwrite');
   let interrupted = false;
+  let failed = true;
   let done = 0;
   let modelErrors = 0;
   try {
@@ -154,18 +171,22 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         throw new ModelError(d.modelError!.code, `${modelErrors} lines in a row failed with: ${d.modelError!.message}`);
       }
       out.append(d.out);
-      tally.add(d.status, d.score);
+      tally.add(d.status, d.score, d.out);
       done++;
       if (d.status === 'error') warn(String((d.out.error as LineError).message));
       opts.onLine?.(d.lineNo);
       opts.progress?.update({ done, resumed, errors: tally.errors, total });
     }
     if (opts.signal?.aborted) interrupted = true;
+    failed = false;
   } finally {
-    out.close();
+    if (out instanceof AtomicJsonl) {
+      if (failed) out.abort();
+      else out.commit();
+    } else out.close();
     opts.progress?.finish();
   }
-  return { lines: tally.lines, resumed, ok: tally.ok, noPairs: tally.noPairs, errors: tally.errors, meanScore: tally.mean, elapsedMs: Date.now() - t0, interrupted, tornBytes };
+  return { lines: tally.lines, resumed, ok: tally.ok, noPairs: tally.noPairs, errors: tally.errors, meanScore: tally.mean, elapsedMs: Date.now() - t0, interrupted, tornBytes, inputs: tally.inputs, ...(tally.settings ? { settings: tally.settings } : {}) };
 }
 
 function toTask(line: InputLine, extract: (r: JsonRecord, n: number) => Parsed<PairRecord>): Task {
@@ -188,7 +209,7 @@ export function errorRecord(lineNo: number, id: RecordId, error: LineError): Rec
 async function scanExisting(path: string, shard: Shard | undefined, tally: Tally): Promise<number> {
   let last = 0;
   for await (const { lineNo, text } of readLines(path)) {
-    let rec: { line?: unknown; status?: unknown; score?: unknown };
+    let rec: { line?: unknown; status?: unknown; score?: unknown; source?: unknown; summaryInput?: unknown };
     try {
       rec = JSON.parse(text);
     } catch {
@@ -202,7 +223,7 @@ async function scanExisting(path: string, shard: Shard | undefined, tally: Tally
       throw new BatchInputError(`${path} holds input line ${n}, which is not in shard ${shard ? formatShard(shard) : '(none)'}; was it written with another --shard?`);
     }
     last = n;
-    tally.add(rec.status, rec.score);
+    tally.add(rec.status, rec.score, rec);
   }
   return last;
 }

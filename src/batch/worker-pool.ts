@@ -87,12 +87,21 @@ export class WorkerPool {
   score = (source: string, summary: string, signal?: AbortSignal): Promise<QualsResult> =>
     new Promise<QualsResult>((resolve, reject) => {
       if (signal?.aborted) return reject(new CancelledError());
-      const task: Pending = { seq: ++this.seq, source, summary, resolve, reject };
+      // The abort listener holds the task (and so its source text): it must go when the task
+      // settles, or one long-lived signal collects every document of the run.
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      const task: Pending = {
+        seq: ++this.seq,
+        source,
+        summary,
+        resolve: (r) => (settle(), resolve(r)),
+        reject: (e) => (settle(), reject(e)),
+      };
       // A worker cannot be interrupted mid-pair; the caller closes the pool after a cancel.
       const onAbort = () => {
         const i = this.queue.indexOf(task);
         if (i !== -1) this.queue.splice(i, 1);
-        reject(new CancelledError());
+        task.reject(new CancelledError());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(task);

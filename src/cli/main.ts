@@ -1,4 +1,5 @@
 /** `quals`: the command-line front end. Each command lives in ./commands and returns its exit code. */
+import '../util/ort-env'; // first: before anything can load ONNX Runtime
 import { EXIT } from './exit-codes';
 
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };

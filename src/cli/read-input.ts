@@ -3,6 +3,7 @@
  * binary, not UTF-8, oversized) with a one-line message instead of a stack trace.
  */
 import { readFileSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { InputError } from '../scoring/errors';
 import { MAX_TEXT_CHARS } from '../scoring/quals';
 
@@ -13,6 +14,8 @@ export function readTextFile(path: string, role: string): string {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new InputError('unreadable', `The ${role} file ${path} is a folder, not a file.`);
+    // A FIFO or device has no size and may never end (/dev/zero): read only regular files.
+    if (!st.isFile()) throw new InputError('unreadable', `The ${role} file ${path} is not a regular file (a pipe or device); save it to a file, or pass - to read it from stdin.`);
     size = st.size;
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -43,4 +46,20 @@ export function decodeText(bytes: Uint8Array, what: string): string {
   if (text.trim().length === 0) throw new InputError('empty', `${what} is empty.`);
   if (text.length > MAX_TEXT_CHARS) throw new InputError('too-large', `${what} has ${text.length} characters; the limit is ${MAX_TEXT_CHARS}.`);
   return text;
+}
+
+/** Reads stdin (`-`) as text, stopping with an InputError once it passes the size limit. */
+export async function readStdinText(role: string, stream: Readable = process.stdin): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > MAX_BYTES) {
+      stream.destroy();
+      throw new InputError('too-large', `The ${role} from stdin is over ${MAX_BYTES / 1e6} MB.`);
+    }
+    chunks.push(b);
+  }
+  return decodeText(Buffer.concat(chunks), `The ${role} from stdin`);
 }

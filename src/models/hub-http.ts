@@ -77,9 +77,11 @@ export async function openFile(url: URL, headers: Record<string, string>, ctx: H
     if (ctx.token && url.origin === ctx.hubOrigin) hopHeaders.authorization = `Bearer ${ctx.token}`;
     const res = await get(url, hopHeaders, ctx);
     const status = res.statusCode ?? 0;
+    // The FIRST identity the hub announces wins: a later same-origin hop (a CDN path on the hub's
+    // host) carries its own ETag (an MD5, a multipart tag) that must not replace the sha256.
     if (url.origin === ctx.hubOrigin) {
-      etag = normaliseEtag(res.headers['x-linked-etag'] ?? res.headers.etag) ?? etag;
-      size = toSize(res.headers['x-linked-size']) ?? bodyTotal(res) ?? size;
+      etag ??= normaliseEtag(res.headers['x-linked-etag'] ?? res.headers.etag);
+      size ??= toSize(res.headers['x-linked-size']) ?? bodyTotal(res);
     }
     const location = res.headers.location;
     if (status >= 300 && status < 400 && location) {

@@ -347,6 +347,7 @@ export class Job {
       this.options.onProgress?.({ file, receivedBytes: received, totalBytes: total });
     };
     report(true);
+    let overflow = false;
     // Not stream.pipeline: on a dropped connection it destroys the file stream and loses the
     // bytes still buffered for disk, which a resume would then fetch again.
     const out = fs.createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
@@ -356,6 +357,12 @@ export class Job {
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) {
         received += chunk.length;
+        // Never write past what the hub announced: a 200 MB body for a 1,000-byte file stops here.
+        if (total !== null && received > total) {
+          overflow = true;
+          res.destroy();
+          break;
+        }
         report(false);
         if (!out.write(chunk)) await once(out, 'drain');
       }
@@ -365,6 +372,10 @@ export class Job {
     }
     out.end();
     await finished(out).catch((err: unknown) => (writeError ??= err));
+    if (overflow) {
+      removeQuietly(part, `${part}.json`);
+      throw new ModelError('download', `Downloading ${file} from ${this.where} sent more than the ${total} bytes announced; the bad copy was deleted, run again.`);
+    }
     if (writeError) {
       const code = (writeError as NodeJS.ErrnoException).code ?? String(writeError);
       throw new ModelError('download', `Cannot write ${part} (${code}); free some disk space or choose another cache folder.`, { cause: writeError });
@@ -380,14 +391,19 @@ export class Job {
   private async verifyAndKeep(spec: FileSpec, part: string, metaPath: string, etag: string | null, size: number): Promise<FileRecord> {
     const file = spec.remote;
     const kind = checksumKind(etag);
-    if (kind && etag) {
-      const actual = await hashFile(part, kind, size, this.options.signal);
-      if (actual !== etag.toLowerCase()) {
-        removeQuietly(part, metaPath);
-        throw new ModelError('download', `${file} from ${this.where} failed its integrity check (${kind} ${actual.slice(0, 12)}... instead of ${etag.slice(0, 12)}...); the bad copy was deleted, run again, and report it if it repeats.`);
-      }
-    } else {
-      this.options.log?.(`The hub sent no checksum for ${file}; only its size was checked`);
+    if (!kind || !etag) {
+      // Without a checksum a body cut short (or padded) at a wrong Content-Length looks whole:
+      // an unverified file is never promoted into the cache.
+      removeQuietly(part, metaPath);
+      throw new ModelError(
+        'download',
+        `${file} from ${this.where} cannot be verified: the hub announced ${etag ? `an unknown kind of checksum ("${etag.slice(0, 20)}")` : 'no checksum'} (an X-Linked-Etag sha256 or a git sha1 ETag); nothing was kept. Check HF_ENDPOINT, or download the model yourself and point the model setting at the folder.`,
+      );
+    }
+    const actual = await hashFile(part, kind, size, this.options.signal);
+    if (actual !== etag.toLowerCase()) {
+      removeQuietly(part, metaPath);
+      throw new ModelError('download', `${file} from ${this.where} failed its integrity check (${kind} ${actual.slice(0, 12)}... instead of ${etag.slice(0, 12)}...); the bad copy was deleted, run again, and report it if it repeats.`);
     }
     fs.renameSync(part, path.join(this.staging, spec.local));
     removeQuietly(metaPath);

@@ -9,6 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { ModelStatusParams } from '../protocol';
 import type { EngineConfig, QualsEngine } from '../scoring/engine-api';
 import { ModelError } from '../scoring/errors';
+import { isHubId } from '../models/model-files';
 import type { QualsSettings } from './settings';
 
 export type CreateEngine = (config: EngineConfig) => Promise<QualsEngine>;
@@ -96,7 +97,11 @@ export class EngineHost {
       return engine;
     } catch (e) {
       const code = e instanceof ModelError ? e.code : 'runtime';
-      const message = e instanceof Error ? e.message : String(e);
+      let message = e instanceof Error ? e.message : String(e);
+      // A file of a hub download that cannot be parsed may be a damaged cached copy: say how to clear it.
+      if (code === 'invalid-file' && isHubId(settings.model)) {
+        message += ` The cached download may be damaged: \`quals model verify ${settings.model}${this.deps.cacheDir ? ` --cache-dir ${JSON.stringify(this.deps.cacheDir)}` : ''} --remove-damaged\` checks it and deletes bad files, so the next check downloads them again.`;
+      }
       this.deps.log(`model failed to load (${code}): ${message}`);
       this.setStatus({ state: 'error', model: settings.model, code, message });
       throw e;

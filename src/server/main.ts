@@ -2,6 +2,7 @@
  * The QUALS language server: hosts the scoring engine in its own process (ONNX Runtime blocks the
  * JavaScript thread) and speaks LSP over IPC (VS Code) or stdio (`quals-ls --stdio`, any editor).
  */
+import '../util/ort-env'; // first: before anything can load ONNX Runtime
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
@@ -38,7 +39,7 @@ import { hoverMarkdown } from './hover';
 import { describePairing, resolvePairing } from './pairing-resolver';
 import { prepareModel } from './prepare-model';
 import { Scheduler } from './scheduler';
-import { parseSettings, type QualsSettings } from './settings';
+import { isDiagnosticLike, parseSettings, parseWorkspaceState, type QualsSettings } from './settings';
 import type { FindingData } from './diagnostics';
 
 const VERSION = '0.1.0';
@@ -49,6 +50,7 @@ const scheduler = new Scheduler<ScoreResponse>();
 const log = (line: string) => connection.console.log(line);
 
 let hasConfiguration = false;
+let hasWorkspaceFolders = false;
 let initSettings: unknown = {};
 let workspaceFolders: string[] = [];
 let state: WorkspaceStateParams = { pairs: {}, ignored: [], disabled: [] };
@@ -82,8 +84,8 @@ const checker = new Checker({
   engine: (s) => engines.get(s),
   workspaceFolders: () => workspaceFolders,
   state: () => state,
-  publishDiagnostics: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version, diagnostics }),
-  sendResult: (params) => void connection.sendNotification(resultNotification, params),
+  publishDiagnostics: (uri, version, diagnostics) => connection.sendDiagnostics({ uri, version, diagnostics }),
+  sendResult: (params) => connection.sendNotification(resultNotification, params),
   sendStatus: (params) => void connection.sendNotification(documentStatusNotification, params),
   log,
 });
@@ -112,11 +114,12 @@ function toFolders(folders: readonly { uri: string }[] | null | undefined): stri
 }
 
 connection.onInitialize((params: InitializeParams): InitializeResult => {
-  hasConfiguration = params.capabilities.workspace?.configuration === true;
+  hasConfiguration = params.capabilities?.workspace?.configuration === true;
+  hasWorkspaceFolders = params.capabilities?.workspace?.workspaceFolders === true;
   const init = (params.initializationOptions ?? {}) as { settings?: unknown; workspaceState?: WorkspaceStateParams; cacheDir?: unknown };
   initSettings = init.settings ?? {};
   if (typeof init.cacheDir === 'string' && isAbsolute(init.cacheDir)) cacheDir = init.cacheDir;
-  if (init.workspaceState) state = init.workspaceState;
+  if (init.workspaceState) state = parseWorkspaceState(init.workspaceState);
   workspaceFolders = toFolders(params.workspaceFolders);
   if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [URI.parse(params.rootUri).fsPath];
   return {
@@ -132,10 +135,13 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
 
 connection.onInitialized(() => {
   if (hasConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'quals' });
-  connection.workspace.onDidChangeWorkspaceFolders?.(() => {
-    void connection.workspace.getWorkspaceFolders().then((f) => (workspaceFolders = toFolders(f)));
-  });
   log(`quals-ls ${VERSION} started (pid ${process.pid}, node ${process.version})`);
+  // The getter throws for clients without workspace-folder support: only subscribe where they have it.
+  if (hasWorkspaceFolders) {
+    connection.workspace.onDidChangeWorkspaceFolders(() => {
+      void connection.workspace.getWorkspaceFolders().then((f) => (workspaceFolders = toFolders(f)));
+    });
+  }
 });
 
 connection.onDidChangeConfiguration((change) => {
@@ -145,7 +151,8 @@ connection.onDidChangeConfiguration((change) => {
 });
 
 connection.onNotification(workspaceStateNotification, (params) => {
-  state = params;
+  // Untrusted JSON like any message: {disabled: null} must not make every later check fail.
+  state = parseWorkspaceState(params);
   recheckAll();
 });
 
@@ -218,6 +225,7 @@ connection.onRequest(prepareModelRequest, async (params, token) => {
 connection.onRequest(serverInfoRequest, () => ({ pid: process.pid, version: VERSION, model: engines.status }));
 
 connection.onHover(({ textDocument, position }) => {
+  if (typeof textDocument?.uri !== 'string' || typeof position?.line !== 'number' || typeof position?.character !== 'number') return null;
   const published = checker.published.get(textDocument.uri);
   if (!published) return null;
   const at = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
@@ -236,9 +244,10 @@ connection.onHover(({ textDocument, position }) => {
   };
 });
 
-connection.onCodeAction(({ textDocument, context }) => {
-  const doc = documents.get(textDocument.uri);
-  return doc ? codeActionsFor(doc, context.diagnostics) : [];
+connection.onCodeAction((params) => {
+  const doc = typeof params?.textDocument?.uri === 'string' ? documents.get(params.textDocument.uri) : undefined;
+  const diagnostics = Array.isArray(params?.context?.diagnostics) ? params.context.diagnostics.filter(isDiagnosticLike) : [];
+  return doc ? codeActionsFor(doc, diagnostics) : [];
 });
 
 connection.onShutdown(async () => {

@@ -3,6 +3,8 @@
  * `workspace/configuration` (or initializationOptions for other LSP editors); every field falls
  * back to its default when missing or malformed, so a typo in settings.json never breaks checks.
  */
+import type { Diagnostic } from 'vscode-languageserver';
+import type { IgnoredFinding, WorkspaceStateParams } from '../protocol';
 import type { Device, ModelFormatName } from '../scoring/engine-api';
 import { DEFAULT_PAIR_THRESHOLD, type QualsOptions, type ScoringMode } from '../scoring/options';
 import { DEFAULT_PAIR_RULES, isPairRule, type PairRule } from '../scoring/pairing';
@@ -106,4 +108,31 @@ function parseSearch(raw: unknown): Partial<QualsOptions> {
     } else if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
   }
   return out as Partial<QualsOptions>;
+}
+
+/** The client's workspace state as untrusted JSON: anything malformed is dropped, never trusted. */
+export function parseWorkspaceState(raw: unknown): WorkspaceStateParams {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const pairs: Record<string, string> = {};
+  if (o.pairs && typeof o.pairs === 'object' && !Array.isArray(o.pairs)) {
+    for (const [k, v] of Object.entries(o.pairs as Record<string, unknown>)) if (typeof v === 'string') pairs[k] = v;
+  }
+  const ignored = (Array.isArray(o.ignored) ? o.ignored : []).filter(
+    (f): f is IgnoredFinding => !!f && typeof f === 'object' && typeof f.uri === 'string' && typeof f.question === 'string' && typeof f.answer === 'string',
+  );
+  const disabled = (Array.isArray(o.disabled) ? o.disabled : []).filter((u): u is string => typeof u === 'string');
+  return { pairs, ignored, disabled };
+}
+
+/** A diagnostic from a request's context that code actions can read (null entries and junk are dropped). */
+export function isDiagnosticLike(d: unknown): d is Diagnostic {
+  const r = (d as { range?: { start?: { line?: unknown; character?: unknown }; end?: { line?: unknown; character?: unknown } } } | null)?.range;
+  return (
+    !!d &&
+    typeof d === 'object' &&
+    typeof r?.start?.line === 'number' &&
+    typeof r.start.character === 'number' &&
+    typeof r.end?.line === 'number' &&
+    typeof r.end.character === 'number'
+  );
 }

@@ -51,8 +51,8 @@ function setup(files: Record<string, string>) {
     }),
     workspaceFolders: () => [dir],
     state: () => state,
-    publishDiagnostics: (uri, version, diagnostics) => published.push({ uri, version, diagnostics }),
-    sendResult: (p) => results.push(p),
+    publishDiagnostics: (uri, version, diagnostics) => void published.push({ uri, version, diagnostics }),
+    sendResult: (p) => void results.push(p),
     sendStatus: (p) => statuses.push(p),
     log: () => undefined,
   });

@@ -74,17 +74,17 @@ test('truncation warning appears when the source was cut', () => {
   assert.match(textOf(byClass(header, 'truncation')[0]!), /first 1022 of 3000 tokens/);
 });
 
-test('the selected pair gets a two-bar chart row per token with answer tokens marked', () => {
+test('the selected pair gets a two-bar chart row per question and answer token, answer tokens marked', () => {
   const tree = renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2' });
   const rows = byClass(tree, 'token-row');
-  assert.equal(rows.length, 10);
+  assert.equal(rows.length, 8, 'the separator and end tokens are not charted');
   assert.deepEqual(byClass(tree, 'role-answer').map(textOf), ['AK', 'Alit', 'Aschko']);
   for (const row of rows) {
     assert.equal(byClass(row, 'bar-summary').length, 1);
     assert.equal(byClass(row, 'bar-source').length, 1);
   }
   // "lit": likely given the summary, unlikely given the source -> long vs short bar.
-  const lit = rows[7]!;
+  const lit = rows[6]!;
   const width = (cls: string) => parseFloat(byClass(lit, cls)[0]!.style.width!);
   assert.ok(width('bar-summary') > 95 && width('bar-source') < 10, `${width('bar-summary')} vs ${width('bar-source')}`);
   assert.match(lit.attrs.title!, /given summary: log p = −0\.10; given source: log p = −7\.50/);
@@ -97,7 +97,7 @@ test('bars on the p scale are probabilities', () => {
   assert.ok(Math.abs(bars[7]!.source.fraction - Math.exp(-7.5)) < 1e-12);
   assert.ok(Math.abs(bars[7]!.summary.fraction - Math.exp(-0.1)) < 1e-12);
   const tree = renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2', scale: 'p' });
-  assert.match(byClass(tree, 'token-row')[7]!.attrs.title!, /given summary: p = 90\.5%; given source: p = 5\.5e-4/);
+  assert.match(byClass(tree, 'token-row')[6]!.attrs.title!, /given summary: p = 90\.5%; given source: p = 5\.5e-4/);
 });
 
 test('empty and error states say what to do', () => {

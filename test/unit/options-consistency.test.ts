@@ -8,8 +8,10 @@ import { DEFAULT_OPTIONS, DEFAULT_PAIR_THRESHOLD, OPTION_KEYS, OptionsError, res
 const INTERNAL = new Set(['maxLogitsFloats']);
 
 describe('one option set, three surfaces', () => {
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { configuration: { properties: Record<string, { markdownDescription?: string }> } } };
-  const settings = pkg.contributes.configuration.properties;
+  type Section = { properties: Record<string, { markdownDescription?: string }> };
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { contributes: { configuration: Section | Section[] } };
+  // The settings are grouped in sections (General, Model, Advanced search).
+  const settings: Section['properties'] = Object.assign({}, ...[pkg.contributes.configuration].flat().map((c) => c.properties));
 
   it('every user-facing option has a VS Code setting quals.search.<key> with a description', () => {
     const exposed = OPTION_KEYS.filter((k) => !INTERNAL.has(k));

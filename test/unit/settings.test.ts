@@ -5,7 +5,11 @@ import { OPTION_KEYS } from '../../src/scoring/options';
 import { DEFAULT_SETTINGS, parseSettings, SEARCH_SETTING_KEYS } from '../../src/server/settings';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-const props: Record<string, { default: unknown; markdownDescription?: string }> = pkg.contributes.configuration.properties;
+// The settings are grouped in sections (General, Model, Advanced search).
+const props: Record<string, { default: unknown; markdownDescription?: string }> = Object.assign(
+  {},
+  ...[pkg.contributes.configuration].flat().map((c: { properties: object }) => c.properties),
+);
 
 test('every setting in package.json has a default and a markdownDescription', () => {
   for (const [key, p] of Object.entries(props)) {

@@ -95,3 +95,32 @@ describe('whitespace', () => {
     assert.equal(c.originalOffset(c.text.length), text.trimEnd().length);
   });
 });
+
+describe('numbers with glued units (news text: "£20m", "5ft")', () => {
+  // Sentences written the way news text writes amounts, sizes, times and decades.
+  const NEWS: [string, string, boolean][] = [
+    ['Arsenal signed Parker for £20m on Monday.', '20', true],
+    ['The 6ft 5in striker scored twice.', '6', true],
+    ['The 6ft 5in striker scored twice.', '5', true],
+    ['The deal is worth $3bn over five years.', '3', true],
+    ['Temperatures reached 30C in Seville.', '30', true],
+    ['Kick-off is at 5pm on Saturday.', '5', true],
+    ['The band was formed in the 1990s.', '1990', true],
+    ['She finished 5th in the final.', '5', true],
+    ['The limit is 20mph near schools.', '20', true],
+    // Still refused: a number inside a longer number or a code, or letters continuing a longer word.
+    ['The club was founded in 2020.', '20', false],
+    ['Traffic on the M5 was stopped.', '5', false],
+    ['He paid 20million for it.', '20', false],
+    ['Fury beat Furyous.', 'Furyou', false],
+  ];
+  for (const [text, answer, whole] of NEWS) {
+    it(`"${answer}" in "${text}" is ${whole ? '' : 'not '}an answer occurrence`, () => {
+      assert.equal(findAnswerSpans(text, answer).length > 0, whole);
+    });
+  }
+  it('the unit rule applies only after a digit', () => {
+    assert.equal(isWholeWord('Parkers', 0, 6), false);
+    assert.equal(isWholeWord('20m', 0, 2), true);
+  });
+});

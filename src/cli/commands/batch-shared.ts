@@ -12,6 +12,7 @@ import type { EngineConfig } from '../../scoring/engine-api';
 import { createEngine } from '../../scoring/engine';
 import { OptionsError } from '../../scoring/options';
 import { EXIT, describeError } from '../exit-codes';
+import { describeInputCounts, describeSettings } from '../../scoring/input-notes';
 
 /** The hidden command a worker process runs (see ./worker.ts). */
 export const WORKER_COMMAND = '__worker';
@@ -99,7 +100,10 @@ export function formatSummary(s: BatchSummary, output: string): string {
     `${formatDuration(secs)} for ${thisRun} lines${secs > 0 ? ` (${(thisRun / secs).toFixed(2)} lines/s)` : ''}`,
   ];
   if (s.resumed) parts.push(`${s.resumed} from an earlier run`);
-  return `${parts.join(', ')} -> ${output}`;
+  const inputs = s.inputs ? describeInputCounts(s.inputs) : '';
+  if (inputs) parts.push(inputs);
+  const settings = describeSettings({ computedWith: s.settings });
+  return `${parts.join(', ')} -> ${output}${settings ? `\n  settings: ${settings}` : ''}`;
 }
 
 /** Maps an error to the command's exit code and prints its one-line message. */

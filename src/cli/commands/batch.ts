@@ -1,5 +1,7 @@
 /** `quals batch`: scores every (document, summary) line of a JSONL file, streaming, resumable, shardable. */
-import { DEFAULT_FIELDS, extractPair, type FieldMapping, type JsonRecord } from '../../batch/fields';
+import { DEFAULT_FIELDS, extractPair, recordId, type FieldMapping, type JsonRecord, type PairRecord, type Parsed } from '../../batch/fields';
+import { parseQagsRecord } from '../../metrics/qags-labels';
+import { assertOutputsAreNotInputs } from '../../batch/output-files';
 import { runBatch } from '../../batch/runner';
 import { parseShard, type Shard } from '../../batch/shard';
 import { rouge } from '../../metrics/rouge';
@@ -19,7 +21,8 @@ Input:
   --in FILE              JSONL input (- for stdin)
   --out FILE             JSONL output
   --doc-field NAME       document field (default: "document", else "article")
-  --summary-field NAME   summary field (default: "summary", else "highlights")
+  --summary-field NAME   summary field (default: "summary", else "highlights"; QAGS annotation
+                         lines, with "article" and "summary_sentences", are read as quals eval does)
   --id-field NAME        id copied to the output (default: "id")
   --keep F1,F2,...       also copy these input fields into each result line
                          (e.g. --keep document,summary,role for quals conseq)
@@ -32,7 +35,7 @@ Exit codes: 0 ok (bad lines are reported, not fatal), 1 usage, 2 bad input/outpu
 3 model problem, 130 interrupted (rerun with --resume).`;
 
 /** Output keys a --keep field must not shadow. */
-const RESERVED = new Set(['line', 'id', 'status', 'score', 'error', 'rouge', 'schemaVersion', 'message', 'mode', 'model', 'source', 'summaryTokens', 'candidates', 'pairs', 'timings']);
+const RESERVED = new Set(['line', 'id', 'status', 'score', 'error', 'rouge', 'schemaVersion', 'message', 'mode', 'model', 'source', 'summaryTokens', 'candidates', 'pairs', 'timings', 'summaryInput', 'computedWith']);
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommand('batch', args, {
@@ -76,6 +79,7 @@ export async function run(args: string[]): Promise<number> {
 
   const interrupt = interruptSignal('batch');
   try {
+    assertOutputsAreNotInputs([values.in], [values.out]); // before the model loads (runBatch checks again)
     const workers = parseWorkers(values.workers);
     const config = engineConfigFromFlags(values, (line) => process.stderr.write(`quals: ${line}\n`));
     const progress = makeProgress(values, 'quals batch');
@@ -88,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
         scorer: scoring.scorer,
         concurrency: scoring.concurrency,
         shard,
-        extract: (r, n) => extractPair(r, n, fields),
+        extract: (r, n) => extractBatchPair(r, n, fields),
         decorate,
         signal: interrupt.signal,
         progress,
@@ -108,6 +112,19 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     interrupt.dispose();
   }
+}
+
+/**
+ * The pair of a batch line: the mapped fields, or, for a QAGS annotation line (an "article" and
+ * "summary_sentences", no summary field), the article and its sentences joined as quals eval reads them.
+ */
+export function extractBatchPair(r: JsonRecord, lineNo: number, fields: FieldMapping): Parsed<PairRecord> {
+  if ('summary_sentences' in r && !fields.summary.some((f) => f in r)) {
+    const q = parseQagsRecord(r, lineNo);
+    const id = recordId(r, fields.id);
+    return q.ok ? { ok: true, value: { id, source: q.value.source, summary: q.value.summary } } : { ...q, id };
+  }
+  return extractPair(r, lineNo, fields);
 }
 
 export function fieldMapping(values: Record<string, unknown>): FieldMapping {

@@ -2,10 +2,11 @@
  * `quals eval`: scores annotated summaries and reports how well QUALS agrees with the human labels
  * (Pearson, Spearman, Kendall tau-b with bootstrap 95% intervals).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../batch/atomic';
+import { assertOutputsAreNotInputs } from '../../batch/output-files';
 import { extractPair, type FieldMapping, type JsonRecord, type PairRecord, type Parsed } from '../../batch/fields';
 import { readLines } from '../../batch/jsonl';
 import { runBatch, type BatchSummary } from '../../batch/runner';
@@ -16,6 +17,7 @@ import { parseCommand } from '../parse-command';
 import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
 import { RUN_FLAGS_HELP, RUN_FLAG_SPECS, interruptSignal, makeProgress, parseWorkers, reportError, startScoring, usageError } from './batch-shared';
 import { fieldMapping } from './batch';
+import { describeInputCounts, describeSettings } from '../../scoring/input-notes';
 
 const HELP = `Usage: quals eval --in FILE.jsonl [--format qags|jsonl] [options]
 
@@ -32,7 +34,7 @@ Data:
   --label-field NAME     label field for jsonl (default "label")
   --doc-field, --summary-field, --id-field   as in quals batch
   --out FILE             keep the per-summary results (JSONL, with "label"); resumable
-  --report FILE          write the correlations as JSON
+  --report FILE          write the correlations as JSON (--overwrite to replace a file)
   --bootstrap N          bootstrap resamples (default 1000)
   --seed N               bootstrap seed (default 1)
   --model-format F       qagen | lmqg (the model format; --format here names the data)
@@ -84,6 +86,16 @@ export async function run(args: string[]): Promise<number> {
   const labelField = typeof values['label-field'] === 'string' ? values['label-field'] : 'label';
   const labelled = labelledExtractor(format, fieldMapping(values), labelField);
 
+  const reportPath = typeof values.report === 'string' ? values.report : undefined;
+  if (reportPath !== undefined && existsSync(reportPath) && !values.overwrite) {
+    process.stderr.write(`quals eval: ${reportPath} already exists; pass --overwrite to replace it.\n`);
+    return EXIT.badInput;
+  }
+  try {
+    assertOutputsAreNotInputs([values.in], [...(typeof values.out === 'string' ? [values.out] : []), ...(reportPath !== undefined ? [reportPath] : [])]);
+  } catch (e) {
+    return reportError('eval', e);
+  }
   const keepOut = typeof values.out === 'string';
   const tmp = keepOut ? null : mkdtempSync(join(tmpdir(), 'quals-eval-'));
   const out = keepOut ? (values.out as string) : join(tmp!, 'scored.jsonl');
@@ -122,7 +134,11 @@ export async function run(args: string[]): Promise<number> {
     }
     const report = await evaluate(values.in, out, { resamples, seed, level: 0.95 });
     process.stdout.write(formatReport(report));
-    if (typeof values.report === 'string') writeFileAtomic(values.report, JSON.stringify(report, null, 2) + '\n');
+    // How the texts were read (records cut or windowed) and the settings the scores were computed with.
+    const inputs = summary.inputs ? describeInputCounts(summary.inputs) : '';
+    const settings = describeSettings({ computedWith: summary.settings });
+    process.stdout.write(`  ${inputs || 'long inputs: none (every source and summary read whole)'}\n${settings ? `  settings: ${settings}\n` : ''}`);
+    if (reportPath !== undefined) writeFileAtomic(reportPath, JSON.stringify({ ...report, inputs: summary.inputs, ...(summary.settings ? { computedWith: summary.settings } : {}) }, null, 2) + '\n');
     return EXIT.ok;
   } catch (e) {
     return reportError('eval', e);

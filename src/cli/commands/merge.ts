@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { countLines } from '../../batch/jsonl';
 import { mergeShards } from '../../batch/merge';
+import { assertOutputsAreNotInputs } from '../../batch/output-files';
 import { EXIT } from '../exit-codes';
 import { parseCommand } from '../parse-command';
 import { reportError, usageError } from './batch-shared';
@@ -31,6 +32,11 @@ export async function run(args: string[]): Promise<number> {
   if (typeof values.expect === 'string') {
     expectLines = Number(values.expect);
     if (!Number.isInteger(expectLines) || expectLines < 0) return usageError('merge', `--expect needs a line count (got "${values.expect}").`);
+  }
+  try {
+    assertOutputsAreNotInputs([...positionals, ...(typeof values.in === 'string' ? [values.in] : [])], [values.out]);
+  } catch (e) {
+    return reportError('merge', e);
   }
   if (existsSync(values.out) && !values.overwrite) {
     process.stderr.write(`quals merge: ${values.out} already exists; pass --overwrite to replace it.\n`);

@@ -4,12 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { hubImportFolder, downloadHubCheckpoint, downloadHubModel } from '../../models/hub';
+import { hubCacheFolder, hubImportFolder, downloadHubCheckpoint, downloadHubModel } from '../../models/hub';
+import { verifyHubFolder } from '../../models/hub-verify';
 import { type ImportReport, importCheckpoint } from '../../models/import';
 import { isHubId, readModelFolder } from '../../models/model-files';
 import { TargetFolderError } from '../../models/staged-folder';
 import type { ModelFormatName } from '../../scoring/engine-api';
-import { CancelledError } from '../../scoring/errors';
+import { CancelledError, ModelError } from '../../scoring/errors';
 import { defaultCacheDir } from '../../scoring/model/loader';
 import { EXIT, describeError } from '../exit-codes';
 import { ModelProgress } from '../model-progress';
@@ -19,6 +20,8 @@ const HELP = `Usage: quals model <command> ...
 
   import SOURCE [--out DIR]   convert a Hugging Face checkpoint (folder or hub id) to a model folder
   check DIR|HUB_ID            load a model and check that its decoding paths agree
+  verify HUB_ID|DIR           check a hub download in the cache against its checksums
+                              (--remove-damaged: delete bad files so the next run fetches them)
 
 Run \`quals model <command> --help\` for a command's options.`;
 
@@ -47,11 +50,47 @@ export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'import') return runImport(rest);
   if (sub === 'check') return (await import('./model-check')).runModelCheck(rest);
+  if (sub === 'verify') return runVerify(rest);
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${HELP}\n`);
     return sub ? EXIT.ok : EXIT.usage;
   }
-  return usageError('model', `unknown command "${sub}"; use import or check.`);
+  return usageError('model', `unknown command "${sub}"; use import, check or verify.`);
+}
+
+const VERIFY_HELP = `Usage: quals model verify HUB_ID|DIR [--revision REV] [--cache-dir DIR] [--remove-damaged]
+
+Checks every file of a hub download in the model cache (or the cache folder DIR) against the size
+and checksum the hub announced when it was downloaded.
+
+  --remove-damaged       delete damaged files (and their manifest entries): the next run that
+                         uses the model downloads just those again
+  --revision REV         hub branch, tag or commit (default main)
+  --cache-dir DIR        where hub downloads are kept (default ~/.cache/quals/models)
+
+Exit codes: 0 every file intact, 1 usage, 2 damaged files found (or no such download).`;
+
+async function runVerify(args: string[]): Promise<number> {
+  const parsed = parseCommand('model verify', args, { revision: { type: 'string' }, 'cache-dir': { type: 'string' }, 'remove-damaged': { type: 'boolean' } }, VERIFY_HELP, true);
+  if ('exit' in parsed) return parsed.exit;
+  const { values, positionals } = parsed;
+  const [target, ...extra] = positionals;
+  if (!target || extra.length) return usageError('model verify', 'give one hub id or cache folder.');
+  const cacheDir = (values['cache-dir'] as string | undefined) ?? defaultCacheDir();
+  const folder = fs.existsSync(target) ? target : isHubId(target) ? hubCacheFolder(cacheDir, target, (values.revision as string | undefined) ?? 'main') : null;
+  if (!folder) return usageError('model verify', `${target} is neither a folder nor a hub id (org/name).`);
+  try {
+    const r = await verifyHubFolder(folder, { remove: values['remove-damaged'] === true });
+    for (const d of r.damaged) process.stdout.write(`damaged: ${d.file} (${d.why})${r.removed ? ' - removed' : ''}\n`);
+    for (const f of r.unverifiable) process.stdout.write(`unverifiable (no checksum recorded): ${f}${r.removed ? ' - removed' : ''}\n`);
+    const bad = r.damaged.length + r.unverifiable.length;
+    process.stdout.write(`${r.checked} files checked in ${r.folder}: ${bad ? `${bad} bad${r.removed ? '; the next run downloads them again' : '; rerun with --remove-damaged to fetch them again'}` : 'all intact'}.\n`);
+    return bad ? EXIT.badInput : EXIT.ok;
+  } catch (e) {
+    const { code, message } = describeError(e);
+    process.stderr.write(`quals model verify: ${message}\n`);
+    return e instanceof ModelError && e.code === 'not-found' ? EXIT.badInput : code;
+  }
 }
 
 async function runImport(args: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 /** `quals rouge`: ROUGE-1/2/L F1 of summaries against references (one pair, or every line of a JSONL file). */
 import { existsSync } from 'node:fs';
 import { AtomicJsonl } from '../../batch/atomic';
+import { assertOutputsAreNotInputs } from '../../batch/output-files';
 import { parseRecord, recordId, textField } from '../../batch/fields';
 import { readLines } from '../../batch/jsonl';
 import { rouge, type RougeScores } from '../../metrics/rouge';
@@ -58,6 +59,7 @@ async function runFile(values: Record<string, unknown>): Promise<number> {
     return EXIT.badInput;
   }
   const outPath = typeof values.out === 'string' ? values.out : null;
+  if (outPath) assertOutputsAreNotInputs([input], [outPath]);
   if (outPath && existsSync(outPath) && !values.overwrite) {
     process.stderr.write(`quals rouge: ${outPath} already exists; pass --overwrite to replace it.\n`);
     return EXIT.badInput;

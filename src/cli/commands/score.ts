@@ -4,7 +4,8 @@ import { DEFAULT_PAIR_THRESHOLD } from '../../scoring/options';
 import { blankDirectives } from '../../scoring/pairing';
 import { EXIT, describeError } from '../exit-codes';
 import { MODEL_FLAGS_HELP, MODEL_FLAG_SPECS, OPTION_FLAG_SPECS, engineConfigFromFlags } from '../options-flags';
-import { readTextFile } from '../read-input';
+import { readStdinText, readTextFile } from '../read-input';
+import { safeForTerminal, terminalSafeResult } from '../terminal-text';
 import { renderReport } from '../report';
 import { parseCommand } from '../parse-command';
 
@@ -15,8 +16,8 @@ const HELP = `Usage: quals score --source FILE --summary FILE [options]
 Scores how well the summary is supported by the source (QUALS) and lists the QA pairs,
 worst first, with suspect answers marked in the summary.
 
-  --source FILE          the source document (UTF-8 text)
-  --summary FILE         the summary to check (UTF-8 text)
+  --source FILE          the source document (UTF-8 text; - reads stdin)
+  --summary FILE         the summary to check (UTF-8 text; - reads stdin)
   --json                 print the result as JSON (schema: docs/result-schema.md)
   --threshold=X          pairs scoring below X are suspect (default ${DEFAULT_THRESHOLD}; write
                          negative values with "=", e.g. --threshold=-1.5)
@@ -46,8 +47,13 @@ export async function run(args: string[]): Promise<number> {
   }
   try {
     const config = engineConfigFromFlags(values, (line) => process.stderr.write(`quals: ${line}\n`));
-    const source = readTextFile(values.source, 'source');
-    const summary = readTextFile(values.summary, 'summary');
+    if (values.source === '-' && values.summary === '-') {
+      process.stderr.write('quals score: only one of --source and --summary can be - (stdin).\n');
+      return EXIT.usage;
+    }
+    const read = (path: string, role: string) => (path === '-' ? readStdinText(role) : readTextFile(path, role));
+    const source = await read(values.source, 'source');
+    const summary = await read(values.summary, 'summary');
     const engine = await createEngine(config);
     try {
       // A summary's `<!-- quals-source: ... -->` directive or front matter is not part of what it claims.
@@ -55,7 +61,8 @@ export async function run(args: string[]): Promise<number> {
       if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-        process.stdout.write(`${renderReport(result, summary, { color, threshold })}\n`);
+        // Texts and model output are shown as written, minus terminal control sequences (ESC[2J, OSC 52).
+        process.stdout.write(`${renderReport(terminalSafeResult(result), safeForTerminal(summary), { color, threshold })}\n`);
       }
     } finally {
       await engine.dispose();
