@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataType, Graph, modelProto } from '../scoring/model/onnx-writer';
 import type { BuiltTokenizer } from './tokenizer-builder';
+import { STEP_FILES } from '../models/model-files';
+import { addStepLogProbOutputs } from '../models/graphs/graphs';
 
 export interface BartHyper {
   vocabSize: number;
@@ -228,6 +230,92 @@ export function buildDecoderMergedGraph(h: BartHyper, w: WeightProvider): Graph 
   return g;
 }
 
+/**
+ * The decoder graph design `quals-step` (docs/quals-engine.md, "Decoder graph designs"): one graph,
+ * no `If`, written for this engine's searches.
+ * - `beam_idx` [B] picks the rows of the past self-attention cache each new row continues (beam
+ *   reordering and the expansion of one prompt row to B beams happen inside the graph);
+ * - the cross-attention cache is fed once at batch 1 ([1, H, S, hd], from cross_kv_quals.onnx) and
+ *   every row's queries attend to it in one [1, H, B*T, S] product instead of B tiled copies;
+ * - log-softmax + top-k (`k`, `extra_ids`) and the teacher-forcing gather (`gold_ids`) run on the
+ *   logits inside the graph: `top_logp`/`top_ids` [B*T, k], `extra_logp` [B*T, E], `gold_logp` [B, T].
+ * Valid for any number of new tokens after any cached length.
+ */
+export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider): Graph {
+  const { dModel: D, heads: H, vocabSize: V } = h;
+  const hd = D / H;
+  const g = new Graph('bart_decoder_quals_step');
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
+  const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
+  const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
+  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
+    const kv = (kind: string, b: string | number, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, [b, H, len, hd]);
+    return {
+      dk: kv('decoder.key', 'past_batch_size', 'past_decoder_sequence_length'),
+      dv: kv('decoder.value', 'past_batch_size', 'past_decoder_sequence_length'),
+      ek: kv('encoder.key', 1, 'encoder_sequence_length'),
+      ev: kv('encoder.value', 1, 'encoder_sequence_length'),
+    };
+  });
+  const o = new Ops(g, g, h, w);
+  const rows = past.map((p) => ({
+    dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }),
+    dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }),
+  }));
+  const P = o.dim(rows[0]!.dk, 2);
+  const end = o.op('Add', [P, o.dim(ids, 1)]);
+  const one = o.i64('one', [], [1]);
+  const qpos = o.op('Range', [P, end, one]);
+  const kpos = o.op('Range', [o.i64('zero', [], [0]), end, one]);
+  const future = o.op('Greater', [o.op('Unsqueeze', [kpos, o.i64('ax0', [1], [0])]), o.op('Unsqueeze', [qpos, o.i64('ax1', [1], [1])])]);
+  const causal = o.op('Where', [future, o.f32c('neg', NEG), o.f32c('zero_f', 0)]);
+  const crossMask = o.padMask(encMask); // [1, 1, 1, S]
+  let x = o.embed(ids, qpos, 'model.decoder.embed_positions.weight');
+  const flatHeads = o.i64('flat_heads', [4], [1, -1, H, hd]);
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const p = `model.decoder.layers.${l}`;
+    const s = rows[l]!;
+    const q = o.heads(o.linear(x, D, D, `${p}.self_attn.q_proj`));
+    const K = o.op('Concat', [s.dk, o.heads(o.linear(x, D, D, `${p}.self_attn.k_proj`))], { axis: 2 }, `present.${l}.decoder.key`);
+    const Vv = o.op('Concat', [s.dv, o.heads(o.linear(x, D, D, `${p}.self_attn.v_proj`))], { axis: 2 }, `present.${l}.decoder.value`);
+    x = o.layerNorm(o.op('Add', [x, o.linear(o.attend(q, K, Vv, causal), D, D, `${p}.self_attn.out_proj`)]), `${p}.self_attn_layer_norm`);
+    // Cross-attention: all B*T queries against the batch-1 keys/values, [1, H, B*T, hd].
+    const q2 = o.op('Transpose', [o.op('Reshape', [o.linear(x, D, D, `${p}.encoder_attn.q_proj`), flatHeads])], { perm: [0, 2, 1, 3] });
+    const scores = o.op('MatMul', [q2, o.op('Transpose', [past[l]!.ek], { perm: [0, 1, 3, 2] })]);
+    const scaled = o.op('Add', [o.op('Mul', [scores, o.f32c('scale', 1 / Math.sqrt(hd))]), crossMask]);
+    const ctx = o.op('MatMul', [o.op('Softmax', [scaled], { axis: -1 }), past[l]!.ev]);
+    const back = o.op('Reshape', [o.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), o.op('Shape', [x])]);
+    x = o.layerNorm(o.op('Add', [x, o.linear(back, D, D, `${p}.encoder_attn.out_proj`)]), `${p}.encoder_attn_layer_norm`);
+    x = o.layerNorm(o.op('Add', [x, o.ffn(x, p)]), `${p}.final_layer_norm`);
+  }
+  const head = o.op('MatMul', [x, o.weight('lm_head.weight_T', [D, V])]);
+  const logits = o.op('Add', [head, o.weight('final_logits_bias', [V])], {}, 'logits');
+  g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
+    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
+    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
+  }
+  addStepLogProbOutputs(g, logits, V, ids);
+  return g;
+}
+
+/** The `quals-step` design's cross-attention cache: encoder_hidden_states [1, S, D] -> present.N.encoder.{key,value} [1, H, S, hd]. */
+export function buildCrossKvGraph(h: BartHyper, w: WeightProvider): Graph {
+  const { dModel: D, heads: H } = h;
+  const g = new Graph('bart_cross_kv_quals');
+  const encH = g.input('encoder_hidden_states', DataType.FLOAT, [1, 'encoder_sequence_length', D]);
+  const o = new Ops(g, g, h, w);
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const p = `model.decoder.layers.${l}.encoder_attn`;
+    o.op('Identity', [o.heads(o.linear(encH, D, D, `${p}.k_proj`))], {}, `present.${l}.encoder.key`);
+    o.op('Identity', [o.heads(o.linear(encH, D, D, `${p}.v_proj`))], {}, `present.${l}.encoder.value`);
+    g.output(`present.${l}.encoder.key`, DataType.FLOAT, [1, H, 'encoder_sequence_length', D / H]);
+    g.output(`present.${l}.encoder.value`, DataType.FLOAT, [1, H, 'encoder_sequence_length', D / H]);
+  }
+  return g;
+}
+
 /** Special token ids shared by every generated model (BART's). */
 export const BART_IDS = { bos: 0, pad: 1, eos: 2, decoderStart: 2 } as const;
 
@@ -275,6 +363,8 @@ export interface ModelFiles {
   weights: WeightProvider;
   tokenizer: BuiltTokenizer;
   name: string;
+  /** Also write the `quals-step` decoder design (default true); the merged decoder is always written. */
+  stepGraphs?: boolean;
   /** Written as quals.json when given. */
   quals?: Record<string, unknown>;
 }
@@ -290,6 +380,11 @@ export function writeBartModel(dir: string, m: ModelFiles): void {
   fs.mkdirSync(path.join(dir, 'onnx'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'onnx', 'encoder_model.onnx'), modelProto(buildEncoderGraph(m.hyper, m.weights)));
   fs.writeFileSync(path.join(dir, 'onnx', 'decoder_model_merged.onnx'), modelProto(buildDecoderMergedGraph(m.hyper, m.weights)));
+  const step = m.stepGraphs !== false;
+  if (step) {
+    fs.writeFileSync(path.join(dir, STEP_FILES.decoder), modelProto(buildDecoderStepGraph(m.hyper, m.weights)));
+    fs.writeFileSync(path.join(dir, STEP_FILES.crossKv), modelProto(buildCrossKvGraph(m.hyper, m.weights)));
+  }
   const json = (file: string, value: unknown) => fs.writeFileSync(path.join(dir, file), JSON.stringify(value, null, 2) + '\n');
   json('config.json', bartConfig(m.hyper, m.name));
   json('generation_config.json', generationConfig());
@@ -297,5 +392,5 @@ export function writeBartModel(dir: string, m: ModelFiles): void {
   json('tokenizer_config.json', m.tokenizer.tokenizerConfig);
   json('special_tokens_map.json', m.tokenizer.specialTokensMap);
   // The with-past branch of these graphs is valid for any number of new tokens (see graphs.ts).
-  if (m.quals) json('quals.json', { ...m.quals, graphs: { builder: 'quals-modelgen', multiTokenCache: true } });
+  if (m.quals) json('quals.json', { ...m.quals, graphs: { builder: 'quals-modelgen', multiTokenCache: true, ...(step ? { design: 'quals-step' } : {}) } });
 }

@@ -74,7 +74,7 @@ export interface TestModelSpec {
 
 const MARKER = 'generator.json';
 const REQUIRED = ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'config.json', 'generation_config.json',
-  'tokenizer.json', 'tokenizer_config.json', 'quals.json', MARKER];
+  'tokenizer.json', 'tokenizer_config.json', 'quals.json', 'onnx/decoder_step_quals.onnx', 'onnx/cross_kv_quals.onnx', MARKER];
 
 /** Writes a random test model into `dir` (which should be new and empty). */
 export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: TestModelSpec = {}): void {
@@ -89,13 +89,13 @@ export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: Test
     quals: { format: 'qagen' },
   });
   // Written last: its presence marks the folder complete.
-  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 2, size, seed }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 3, size, seed }, null, 2) + '\n');
 }
 
 function isComplete(dir: string, size: TestModelSize, seed: number): boolean {
   try {
     const marker = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as { size?: string; seed?: number; version?: number };
-    return marker.size === size && marker.seed === seed && marker.version === 2 && REQUIRED.every((f) => fs.existsSync(path.join(dir, f)));
+    return marker.size === size && marker.seed === seed && marker.version === 3 && REQUIRED.every((f) => fs.existsSync(path.join(dir, f)));
   } catch {
     return false;
   }

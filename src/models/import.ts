@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelFormatName } from '../scoring/engine-api';
 import { CancelledError, ModelError, throwIfAborted } from '../scoring/errors';
-import { writeModelWithExternalDataAsync } from '../scoring/model/onnx-writer';
+import { type ExternalData, writeModelWithExternalDataAsync } from '../scoring/model/onnx-writer';
 import type { QualsOptions } from '../scoring/options';
 import { type Checkpoint, CheckpointError } from './checkpoint/checkpoint';
 import { type WeightFormat, checkpointFiles, openCheckpoint } from './checkpoint/open';
@@ -27,7 +27,7 @@ import { buildHfBartGraphs } from './graphs/hf-bart';
 import { buildHfT5Graphs } from './graphs/hf-t5';
 import { type Seq2SeqGraphs, UnsupportedModelError } from './graphs/graphs';
 import { type ModelFamily, detectFamily, detectFormat, formatUnknownError } from './import-detect';
-import { MODEL_FORMATS, onnxFiles, readModelFolder } from './model-files';
+import { type DecoderDesign, MODEL_FORMATS, STEP_FILES, onnxFiles, readModelFolder } from './model-files';
 import { TargetFolderError, checkTarget, createStaging, promoteStaging, removeStaging } from './staged-folder';
 
 export type { WeightFormat } from './checkpoint/open';
@@ -146,12 +146,12 @@ export async function importCheckpoint(srcDir: string, outDir: string, opts: Imp
       }
     });
 
-    const tensors = await writeGraphs(src, family, config, staging, opts);
+    const { total: tensors, design } = await writeGraphs(src, family, config, staging, opts);
 
     const options = { ...sourceQuals.options, ...opts.options };
     const qualsJson = {
       format: detected.format,
-      graphs: { builder: 'quals', multiTokenCache: true },
+      graphs: { builder: 'quals', multiTokenCache: true, ...(design === 'quals-step' ? { design } : {}) },
       importedFrom: {
         source: opts.source ?? src,
         ...(opts.provenance?.revision ? { revision: opts.provenance.revision } : {}),
@@ -206,7 +206,7 @@ export function checkpointFolderHint(dir: string): string | null {
 }
 
 /** Builds the graphs and writes both, reporting each tensor read; returns the checkpoint's tensor count. */
-async function writeGraphs(src: string, family: ModelFamily, config: Record<string, unknown>, staging: string, opts: ImportOptions): Promise<number> {
+async function writeGraphs(src: string, family: ModelFamily, config: Record<string, unknown>, staging: string, opts: ImportOptions): Promise<{ total: number; design: DecoderDesign }> {
   const ckpt = guard(() => openCheckpoint(src, opts.prefer));
   try {
     const total = ckpt.tensors.size;
@@ -230,16 +230,26 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
     };
     const graphs = guard(() => BUILDERS[family](config, counting));
     const { encoder, decoder } = onnxFiles('fp32');
+    let decoderData: ExternalData | undefined;
     for (const [which, graph, file] of [['encoder', graphs.encoder, encoder], ['decoder', graphs.decoder, decoder]] as const) {
       phase = which;
       // Let a pending Ctrl-C (or any abort) run before the next long synchronous write.
       await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(opts.signal);
       opts.onProgress?.({ phase, done: read.size, total });
-      await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset }));
+      const data = await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset }));
+      if (which === 'decoder') decoderData = data;
+    }
+    if (graphs.step) {
+      // The quals-step graphs refer to the merged decoder's data file for every shared weight (no second copy on disk).
+      for (const [graph, file] of [[graphs.step.decoder, STEP_FILES.decoder], [graphs.step.crossKv, STEP_FILES.crossKv]] as const) {
+        await new Promise((resolve) => setImmediate(resolve));
+        throwIfAborted(opts.signal);
+        await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset, shared: decoderData }));
+      }
     }
     opts.onProgress?.({ phase: 'decoder', done: total, total });
-    return total;
+    return { total, design: graphs.step ? 'quals-step' : 'merged' };
   } finally {
     ckpt.close();
   }

@@ -52,10 +52,22 @@ export interface QualsJson {
    * with-past branch is valid for several new tokens at once. Absent for foreign exports, whose
    * with-past branch Optimum traced for one token only.
    */
-  graphs?: { builder: string; multiTokenCache: boolean };
+  graphs?: { builder: string; multiTokenCache: boolean; design?: DecoderDesign };
   /** Where an imported model came from (kept as-is, for reports). */
   importedFrom?: Record<string, unknown>;
 }
+
+/**
+ * How the decoder graphs of a folder are laid out. `merged`: the Optimum merged decoder alone (an
+ * `If` on use_cache_branch), what every export has. `quals-step`: the project's builders also wrote
+ * STEP_FILES, a decoder without `If` designed for this engine's searches (the cross-attention cache
+ * fed at batch 1, beam reordering and log-softmax + top-k / gather inside the graph).
+ */
+export type DecoderDesign = 'merged' | 'quals-step';
+export const DECODER_DESIGNS: readonly DecoderDesign[] = ['merged', 'quals-step'];
+
+/** The `quals-step` design's files (next to the merged decoder, which stays for other tools). */
+export const STEP_FILES = { decoder: 'onnx/decoder_step_quals.onnx', crossKv: 'onnx/cross_kv_quals.onnx' } as const;
 
 /** A validated model folder; paths are absolute. */
 export interface ModelFolder {
@@ -71,6 +83,8 @@ export interface ModelFolder {
   tokenizerJson: Record<string, unknown>;
   tokenizerConfig: Record<string, unknown>;
   qualsJson: QualsJson | null;
+  /** The `quals-step` graphs, when quals.json records that design and the files are present (fp32). */
+  stepPaths?: { decoder: string; crossKv: string };
 }
 
 const ENCODER_DECODER_TYPES = new Set([
@@ -106,7 +120,8 @@ export function modelFileList(variant: ModelVariant): { required: string[]; opti
   const { encoder, decoder } = onnxFiles(variant);
   return {
     required: ['config.json', 'tokenizer.json', 'tokenizer_config.json', encoder, decoder],
-    optional: ['generation_config.json', 'quals.json', 'special_tokens_map.json', `${encoder}_data`, `${decoder}_data`],
+    optional: ['generation_config.json', 'quals.json', 'special_tokens_map.json', `${encoder}_data`, `${decoder}_data`,
+      ...(variant === 'fp32' ? [STEP_FILES.decoder, `${STEP_FILES.decoder}_data`, STEP_FILES.crossKv, `${STEP_FILES.crossKv}_data`] : [])],
   };
 }
 
@@ -166,7 +181,12 @@ export function readModelFolder(dir: string, variant: ModelVariant = 'fp32'): Mo
   const decoderPath = path.join(root, decoder);
   sniffOnnx(root, encoder);
   sniffOnnx(root, decoder);
-  return { dir: root, variant, encoderPath, decoderPath, config, generationConfig, decoderStartTokenId, tokenizerJson, tokenizerConfig, qualsJson };
+  const folder: ModelFolder = { dir: root, variant, encoderPath, decoderPath, config, generationConfig, decoderStartTokenId, tokenizerJson, tokenizerConfig, qualsJson };
+  // A folder without the step files (an older copy, a partial download) still runs on the merged decoder.
+  if (qualsJson?.graphs?.design === 'quals-step' && variant === 'fp32' && isFile(path.join(root, STEP_FILES.decoder)) && isFile(path.join(root, STEP_FILES.crossKv))) {
+    folder.stepPaths = { decoder: path.join(root, STEP_FILES.decoder), crossKv: path.join(root, STEP_FILES.crossKv) };
+  }
+  return folder;
 }
 
 function isFile(p: string): boolean {
@@ -294,7 +314,10 @@ function checkQualsJson(p: string, raw: Record<string, unknown>): QualsJson {
     if (typeof g !== 'object' || g === null || typeof g.builder !== 'string' || typeof g.multiTokenCache !== 'boolean') {
       throw new ModelError('invalid-file', `${p}: "graphs" must be {"builder": "...", "multiTokenCache": true|false}; remove it for a model exported by optimum.`);
     }
-    out.graphs = { builder: g.builder, multiTokenCache: g.multiTokenCache };
+    if (g.design !== undefined && !DECODER_DESIGNS.includes(g.design as DecoderDesign)) {
+      throw new ModelError('invalid-file', `${p}: "graphs.design" must be one of ${DECODER_DESIGNS.map((d) => `"${d}"`).join(', ')}; remove it to run the merged decoder.`);
+    }
+    out.graphs = { builder: g.builder, multiTokenCache: g.multiTokenCache, ...(g.design !== undefined ? { design: g.design as DecoderDesign } : {}) };
   }
   if (raw.importedFrom !== undefined && typeof raw.importedFrom === 'object' && raw.importedFrom !== null) {
     out.importedFrom = raw.importedFrom as Record<string, unknown>;

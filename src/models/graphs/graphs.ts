@@ -8,13 +8,40 @@
  * passes through it. The import records this in quals.json (`graphs.multiTokenCache: true`).
  * Initializers are lazy (read from the checkpoint when the model is written).
  */
-import type { Graph } from '../../scoring/model/onnx-writer';
+import { DataType, type Graph } from '../../scoring/model/onnx-writer';
 
 export interface Seq2SeqGraphs {
   encoder: Graph;
   decoder: Graph;
   /** Opset the graphs need. */
   opset: number;
+  /**
+   * The `quals-step` design (models/model-files.ts STEP_FILES), when the builder has it: a decoder
+   * without `If` (beam_idx, batch-1 cross-attention cache, log-prob outputs) and the graph that
+   * computes its cross-attention cache. It shares the merged decoder's weights.
+   */
+  step?: { decoder: Graph; crossKv: Graph };
+}
+
+/**
+ * The `quals-step` decoder's log-prob outputs on `logits` [B, T, V] (B, T from `ids`): log-softmax
+ * over the vocabulary, then top_logp / top_ids [B*T, k] (input `k`), extra_logp [B*T, E] (input
+ * `extra_ids`) and gold_logp [B, T] (input `gold_ids` [B, T], the teacher-forcing gather). The
+ * same ops as the engine's helper graphs (scoring/model/ort.ts), so the numbers are the same.
+ */
+export function addStepLogProbOutputs(g: Graph, logits: string, V: number, ids: string): void {
+  const k = g.input('k', DataType.INT64, [1]);
+  const extraIds = g.input('extra_ids', DataType.INT64, ['extra']);
+  const goldIds = g.input('gold_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
+  const lp = g.op('LogSoftmax', [g.op('Reshape', [logits, g.i64([2], [-1, V])])], { axis: -1 });
+  g.opMulti('TopK', [lp, k], { axis: -1, largest: 1, sorted: 1 }, ['top_logp', 'top_ids']);
+  g.op('Gather', [lp, extraIds], { axis: 1 }, 'extra_logp');
+  const picked = g.op('GatherElements', [lp, g.op('Reshape', [goldIds, g.i64([2], [-1, 1])])], { axis: 1 });
+  g.op('Reshape', [picked, g.op('Shape', [ids])], {}, 'gold_logp');
+  g.output('top_logp', DataType.FLOAT, ['rows', 'k']);
+  g.output('top_ids', DataType.INT64, ['rows', 'k']);
+  g.output('extra_logp', DataType.FLOAT, ['rows', 'extra']);
+  g.output('gold_logp', DataType.FLOAT, ['batch_size', 'decoder_sequence_length']);
 }
 
 /** A config.json the builders cannot turn into graphs: the message is written for users. */

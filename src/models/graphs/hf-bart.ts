@@ -31,7 +31,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { type AttrValue, DataType, Graph, floatAttr } from '../../scoring/model/onnx-writer';
-import { type Seq2SeqGraphs, UnsupportedModelError } from './graphs';
+import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs } from './graphs';
 
 /** LayerNormalization is an ONNX op from opset 17 (one fused kernel in ORT instead of 8 ops). */
 export const HF_BART_OPSET = 17;
@@ -537,6 +537,97 @@ function buildDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
 }
 
 /**
+ * The `quals-step` decoder (graphs.ts Seq2SeqGraphs.step): the merged decoder's computation with
+ * the same weights and ops, but no `If`: `beam_idx` [B] gathers the past self-attention rows each
+ * row continues, the cross-attention cache is fed at batch 1 ([1, H, S, hd]) and all B*T queries
+ * attend to it in one product, and the log-prob outputs (addStepLogProbOutputs) follow the logits.
+ * Valid for any number of new tokens after any cached length.
+ */
+function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
+  const { dModel: D, vocabSize: V, prefix } = s;
+  const H = s.decoder.heads;
+  const hd = D / H;
+  const L = s.decoder.layers;
+  const g = new Graph(`hf_${s.family}_decoder_quals_step`);
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
+  const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
+  const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
+  const past = Array.from({ length: L }, (_, l) => {
+    const kv = (kind: string, b: string | number, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, [b, H, len, hd]);
+    return {
+      dk: kv('decoder.key', 'past_batch_size', 'past_decoder_sequence_length'),
+      dv: kv('decoder.value', 'past_batch_size', 'past_decoder_sequence_length'),
+      ek: kv('encoder.key', 1, 'encoder_sequence_length'),
+      ev: kv('encoder.value', 1, 'encoder_sequence_length'),
+    };
+  });
+  const reg = new Registry(g, ckpt);
+  const o = new Ops(g, reg, s);
+  const rows = past.map((p) => ({ dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }), dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }) }));
+
+  const P = o.dim(rows[0]!.dk, 2);
+  const T = o.dim(ids, 1);
+  const end = o.op('Add', [P, T]);
+  const one = reg.i64([1], true);
+  const qpos = o.op('Range', [P, end, one]);
+  const kpos = o.op('Range', [reg.i64([0], true), end, one]);
+  const future = o.op('Greater', [o.op('Unsqueeze', [kpos, reg.i64([0])]), o.op('Unsqueeze', [qpos, reg.i64([1])])]);
+  const causal = o.op('Where', [future, reg.f32(MASKED), reg.f32(0)]);
+  const crossMask = o.paddingMask(encMask); // [1, 1, 1, S]
+
+  let x = o.embed(ids, P, T, 'decoder');
+  for (let l = 0; l < L; l++) {
+    const p = `${prefix}decoder.layers.${l}`;
+    const c = rows[l]!;
+    x = o.residual(x, `${p}.self_attn_layer_norm`, (h) => {
+      const q = o.query(h, `${p}.self_attn.q_proj`, H);
+      const k = o.op('Concat', [c.dk, o.splitHeads(o.linear(h, `${p}.self_attn.k_proj`, D, D), H)], { axis: 2 }, `present.${l}.decoder.key`);
+      const v = o.op('Concat', [c.dv, o.splitHeads(o.linear(h, `${p}.self_attn.v_proj`, D, D), H)], { axis: 2 }, `present.${l}.decoder.value`);
+      return o.linear(o.attend(q, k, v, causal), `${p}.self_attn.out_proj`, D, D);
+    });
+    x = o.residual(x, `${p}.encoder_attn_layer_norm`, (h) => {
+      // Every row's queries as one batch-1 block [1, H, B*T, hd] against the batch-1 keys/values.
+      const scaled = o.op('Mul', [o.linear(h, `${p}.encoder_attn.q_proj`, D, D), reg.f32((D / H) ** -0.5)]);
+      const q = o.op('Transpose', [o.op('Reshape', [scaled, reg.i64([1, -1, H, hd])])], { perm: [0, 2, 1, 3] });
+      const ctx = o.op('Reshape', [o.attend(q, past[l]!.ek, past[l]!.ev, crossMask), o.op('Shape', [h])]);
+      return o.linear(ctx, `${p}.encoder_attn.out_proj`, D, D);
+    });
+    x = o.residual(x, `${p}.final_layer_norm`, (h) => o.ffn(h, p, s.decoder.ffn));
+  }
+  if (s.preLayerNorm) x = o.layerNorm(x, `${prefix}decoder.layer_norm`);
+  const head = reg.tensor(s.lmHeadKey, [V, D]);
+  const gemmInputs = [o.op('Reshape', [x, reg.i64([-1, D])]), head];
+  if (s.finalLogitsBiasKey) gemmInputs.push(reg.tensor(s.finalLogitsBiasKey, [V]));
+  const flat = o.op('Gemm', gemmInputs, { transB: 1 });
+  const logits = o.op('Reshape', [flat, o.op('Concat', [o.op('Shape', [ids]), reg.i64([V])], { axis: 0 })], {}, 'logits');
+  g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
+  for (let l = 0; l < L; l++) {
+    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
+    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
+    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
+  }
+  addStepLogProbOutputs(g, logits, V, ids);
+  return g;
+}
+
+/** The `quals-step` cross-attention cache: encoder_hidden_states [1, S, D] -> present.L.encoder.{key,value} [1, H, S, hd]. */
+function buildCrossKv(s: HfBartSpec, ckpt: Checkpoint): Graph {
+  const { dModel: D, prefix } = s;
+  const H = s.decoder.heads;
+  const g = new Graph(`hf_${s.family}_cross_kv_quals`);
+  const encH = g.input('encoder_hidden_states', DataType.FLOAT, [1, 'encoder_sequence_length', D]);
+  const o = new Ops(g, new Registry(g, ckpt), s);
+  for (let l = 0; l < s.decoder.layers; l++) {
+    const p = `${prefix}decoder.layers.${l}.encoder_attn`;
+    o.op('Identity', [o.splitHeads(o.linear(encH, `${p}.k_proj`, D, D), H)], {}, `present.${l}.encoder.key`);
+    o.op('Identity', [o.splitHeads(o.linear(encH, `${p}.v_proj`, D, D), H)], {}, `present.${l}.encoder.value`);
+    g.output(`present.${l}.encoder.key`, DataType.FLOAT, [1, H, 'encoder_sequence_length', D / H]);
+    g.output(`present.${l}.encoder.value`, DataType.FLOAT, [1, H, 'encoder_sequence_length', D / H]);
+  }
+  return g;
+}
+
+/**
  * The encoder and merged decoder of a Hugging Face BART / mBART checkpoint. Throws
  * UnsupportedModelError (a message for users, naming the config key or tensor) when config.json
  * or the checkpoint is not something these graphs reproduce. Reads no tensor data: the
@@ -544,5 +635,10 @@ function buildDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
  */
 export function buildHfBartGraphs(config: Record<string, unknown>, ckpt: Checkpoint): Seq2SeqGraphs {
   const spec = hfBartSpec(config, ckpt);
-  return { encoder: buildEncoder(spec, ckpt), decoder: buildDecoder(spec, ckpt), opset: HF_BART_OPSET };
+  return {
+    encoder: buildEncoder(spec, ckpt),
+    decoder: buildDecoder(spec, ckpt),
+    opset: HF_BART_OPSET,
+    step: { decoder: buildStepDecoder(spec, ckpt), crossKv: buildCrossKv(spec, ckpt) },
+  };
 }

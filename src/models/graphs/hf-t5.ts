@@ -27,7 +27,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { DataType, Graph } from '../../scoring/model/onnx-writer';
-import { type Seq2SeqGraphs, UnsupportedModelError } from './graphs';
+import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs } from './graphs';
 
 /** torch.finfo(torch.float32).min, the value HF's additive masks use. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -474,6 +474,89 @@ function buildDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number
 }
 
 /**
+ * The `quals-step` decoder (graphs.ts Seq2SeqGraphs.step): the merged decoder's ops and weights
+ * without `If`: `beam_idx` [B] gathers the past self-attention rows, the cross-attention cache is
+ * fed at batch 1 and all B*T queries attend to it as one [1, H, B*T, d_kv] block, and the log-prob
+ * outputs follow the logits. Valid for any number of new tokens after any cached length.
+ */
+function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number, head: string, headRows: number): Graph {
+  const { dModel: D, heads: H, dKv } = h;
+  const g = new Graph('t5_decoder_quals_step');
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
+  const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
+  const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
+  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
+    const kv = (kind: string, b: string | number, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, [b, H, len, dKv]);
+    return {
+      dk: kv('decoder.key', 'past_batch_size', 'past_decoder_sequence_length'),
+      dv: kv('decoder.value', 'past_batch_size', 'past_decoder_sequence_length'),
+      ek: kv('encoder.key', 1, 'encoder_sequence_length'),
+      ev: kv('encoder.value', 1, 'encoder_sequence_length'),
+    };
+  });
+  const w = new Weights(g, ckpt);
+  const o = new T5Ops(g, w, h);
+  const rows = past.map((p) => ({ dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }), dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }) }));
+
+  const P = o.dim(rows[0]!.dk, 2);
+  const end = o.op('Add', [P, o.dim(ids, 1)]);
+  const one = w.i64('one', [], [1]);
+  const qpos = o.op('Range', [P, end, one]);
+  const kpos = o.op('Range', [w.i64('zero', [], [0]), end, one]);
+  const future = o.op('Greater', [o.op('Unsqueeze', [kpos, w.i64('ax0', [1], [0])]), o.op('Unsqueeze', [qpos, w.i64('ax1', [1], [1])])]);
+  const causal = o.op('Where', [future, w.f32('finfo_min', FLOAT32_MIN), w.f32('zero_f', 0)]);
+  const selfBias = o.op('Add', [o.positionBias(qpos, kpos, 'decoder'), causal]);
+  const crossBias = o.padMask(encMask); // [1, 1, 1, S]
+
+  let x = o.op('Gather', [w.raw(emb, [embRows, D], 'd_model'), ids], { axis: 0 });
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const p = `decoder.block.${l}.layer`;
+    const s = rows[l]!;
+    const sa = `${p}.0.SelfAttention`;
+    const n = o.rmsNorm(x, `${p}.0.layer_norm.weight`);
+    const K = o.op('Concat', [s.dk, o.project(n, `${sa}.k.weight`)], { axis: 2 }, `present.${l}.decoder.key`);
+    const V = o.op('Concat', [s.dv, o.project(n, `${sa}.v.weight`)], { axis: 2 }, `present.${l}.decoder.value`);
+    x = o.op('Add', [x, o.attend(o.project(n, `${sa}.q.weight`), K, V, selfBias, `${sa}.o.weight`)]);
+    const ca = `${p}.1.EncDecAttention`;
+    const n2 = o.rmsNorm(x, `${p}.1.layer_norm.weight`);
+    // [B, H, T, d_kv] -> [H, B, T, d_kv] -> [1, H, B*T, d_kv]: one block against the batch-1 cache.
+    const q = o.op('Reshape', [o.op('Transpose', [o.project(n2, `${ca}.q.weight`)], { perm: [1, 0, 2, 3] }), w.i64('shape_flat_q', [4], [1, H, -1, dKv])]);
+    const cross = o.op('Reshape', [o.attend(q, past[l]!.ek, past[l]!.ev, crossBias, `${ca}.o.weight`), o.op('Shape', [x])]);
+    x = o.op('Add', [x, cross]);
+    x = o.op('Add', [x, o.ffn(o.rmsNorm(x, `${p}.2.layer_norm.weight`), `${p}.2`)]);
+  }
+  x = o.rmsNorm(x, 'decoder.final_layer_norm.weight');
+  if (h.tied) x = o.op('Mul', [x, w.f32('head_scale', h.dModel ** -0.5)]);
+  const flat = o.op('Reshape', [x, w.i64('shape_flat', [2], [-1, D])]);
+  const scores = o.op('Gemm', [flat, w.raw(head, [headRows, D], 'd_model')], { transB: 1 });
+  const outShape = o.op('Concat', [o.op('Shape', [ids]), w.i64('minus_one', [1], [-1])], { axis: 0 });
+  const logits = o.op('Reshape', [scores, outShape], {}, 'logits');
+  g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', headRows]);
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
+    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, dKv]);
+    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, dKv]);
+  }
+  addStepLogProbOutputs(g, logits, headRows, ids);
+  return g;
+}
+
+/** The `quals-step` cross-attention cache: encoder_hidden_states [1, S, D] -> present.L.encoder.{key,value} [1, H, S, d_kv]. */
+function buildCrossKv(h: T5Hyper, ckpt: Checkpoint): Graph {
+  const g = new Graph('t5_cross_kv_quals');
+  const encH = g.input('encoder_hidden_states', DataType.FLOAT, [1, 'encoder_sequence_length', h.dModel]);
+  const o = new T5Ops(g, new Weights(g, ckpt), h);
+  for (let l = 0; l < h.decoderLayers; l++) {
+    const a = `decoder.block.${l}.layer.1.EncDecAttention`;
+    o.op('Identity', [o.project(encH, `${a}.k.weight`)], {}, `present.${l}.encoder.key`);
+    o.op('Identity', [o.project(encH, `${a}.v.weight`)], {}, `present.${l}.encoder.value`);
+    g.output(`present.${l}.encoder.key`, DataType.FLOAT, [1, h.heads, 'encoder_sequence_length', h.dKv]);
+    g.output(`present.${l}.encoder.value`, DataType.FLOAT, [1, h.heads, 'encoder_sequence_length', h.dKv]);
+  }
+  return g;
+}
+
+/**
  * The encoder and merged decoder of a T5ForConditionalGeneration / MT5ForConditionalGeneration
  * checkpoint. Reads only tensor shapes here; the weights are read when the graphs are written.
  * Throws UnsupportedModelError for configurations or checkpoints it cannot build faithfully.
@@ -493,5 +576,10 @@ export function buildHfT5Graphs(config: Record<string, unknown>, ckpt: Checkpoin
   // Both stacks read their position bias from the first block only.
   relativeBucketTable(true, h.numBuckets, h.maxDistance);
   relativeBucketTable(false, h.numBuckets, h.maxDistance);
-  return { encoder: buildEncoder(h, ckpt, emb, embRows), decoder: buildDecoder(h, ckpt, emb, embRows, head, headRows), opset: OPSET };
+  return {
+    encoder: buildEncoder(h, ckpt, emb, embRows),
+    decoder: buildDecoder(h, ckpt, emb, embRows, head, headRows),
+    opset: OPSET,
+    step: { decoder: buildStepDecoder(h, ckpt, emb, embRows, head, headRows), crossKv: buildCrossKv(h, ckpt) },
+  };
 }

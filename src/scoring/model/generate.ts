@@ -105,9 +105,9 @@ export async function runSearch(
     const decision = search.step({ ...scores, eosLogp: scores.extraLogp });
     if (decision.done) break;
     if (!isIdentity(decision.sourceRows)) state = model.reorder(state, decision.sourceRows);
-    const stepped = await model.step(state, decision.tokens);
+    const stepped = await model.stepTopK(state, decision.tokens, K, extra);
     state = stepped.state;
-    scores = await model.helpers.topK(floatData(stepped.logits), V, K, extra);
+    scores = stepped.scores;
   }
   return search.result();
 }

@@ -12,7 +12,7 @@ import { type ModelFormat, createFormat } from './formats';
 import type { WeightFormat } from '../../models/checkpoint/open';
 import { downloadHubModel } from '../../models/hub';
 import { type ImportProgress, checkpointFolderHint } from '../../models/import';
-import { type ModelFolder, isHubId, readModelFolder } from '../../models/model-files';
+import { type DecoderDesign, type ModelFolder, isHubId, readModelFolder } from '../../models/model-files';
 import { LogProbHelpers, createSessions, release } from './ort';
 import { Seq2Seq } from './seq2seq';
 import { TextTokenizer } from './tokenizer';
@@ -90,7 +90,13 @@ function readTrainerConfig(dir: string): Record<string, unknown> | null {
   }
 }
 
-export async function loadModel(config: EngineConfig, signal?: AbortSignal): Promise<LoadedModel> {
+/** Loader choices that are not user options (benchmarks compare the decoder designs). */
+export interface LoadChoices {
+  /** Run this decoder design: `merged` ignores a folder's `quals-step` graphs (default: the best the folder has). */
+  design?: DecoderDesign;
+}
+
+export async function loadModel(config: EngineConfig, signal?: AbortSignal, choices: LoadChoices = {}): Promise<LoadedModel> {
   const dir = await resolveModelDir(config, signal);
   const folder = readModelFolder(dir, config.variant ?? 'fp32');
   const formatName: ModelFormatName | undefined = config.format ?? folder.qualsJson?.format;
@@ -109,7 +115,7 @@ export async function loadModel(config: EngineConfig, signal?: AbortSignal): Pro
     maxInputTokens: maxTokens,
     trainerConfig: readTrainerConfig(folder.dir),
   });
-  const { seq2seq, dispose } = await openSeq2Seq(folder, config, format.decoderStartId, format.padId);
+  const { seq2seq, dispose } = await openSeq2Seq(folder, config, format.decoderStartId, format.padId, choices);
   return {
     folder,
     tokenizer,
@@ -131,12 +137,15 @@ export async function openSeq2Seq(
   config: Pick<EngineConfig, 'device' | 'threads' | 'log'>,
   decoderStartId: number,
   padId: number,
+  choices: LoadChoices = {},
 ): Promise<{ seq2seq: Seq2Seq; dispose(): Promise<void> }> {
-  const sessions = await createSessions(folder.encoderPath, folder.decoderPath, {
+  // The quals-step graphs replace the merged decoder, which is then not loaded at all.
+  const step = choices.design !== 'merged' ? folder.stepPaths : undefined;
+  const sessions = await createSessions(folder.encoderPath, step?.decoder ?? folder.decoderPath, {
     device: config.device ?? 'auto',
     threads: config.threads,
     log: config.log,
-  });
+  }, step?.crossKv);
   let helpers: LogProbHelpers;
   let seq2seq: Seq2Seq;
   try {
@@ -145,6 +154,7 @@ export async function openSeq2Seq(
   } catch (e) {
     await release(sessions.encoder);
     await release(sessions.decoder);
+    if (sessions.crossKv) await release(sessions.crossKv);
     throw e;
   }
   return {
@@ -153,6 +163,7 @@ export async function openSeq2Seq(
       await helpers.release();
       await release(sessions.encoder);
       await release(sessions.decoder);
+      if (sessions.crossKv) await release(sessions.crossKv);
     },
   };
 }

@@ -143,8 +143,22 @@ interface ExternalSink {
   minBytes: number;
   /** Writes the bytes and returns their offset in the file. */
   append(bytes: Uint8Array): number;
-  /** Initializers already written to the data file (by name): only their reference is emitted. */
-  placed?: ReadonlyMap<string, { offset: number; length: number }>;
+  /** Initializers already written to the data file (by name): only their reference is emitted (to `location` when given: another model's data file). */
+  placed?: ReadonlyMap<string, PlacedTensor>;
+}
+
+/** Where one initializer's bytes are in an external data file. */
+export interface PlacedTensor {
+  offset: number;
+  length: number;
+  /** The data file (relative to the model file) when it is not the model's own. */
+  location?: string;
+}
+
+/** What a model written with external data placed where: another graph can refer to the same bytes. */
+export interface ExternalData {
+  location: string;
+  placed: ReadonlyMap<string, PlacedTensor>;
 }
 
 function externalReference(t: ProtoBuilder, location: string, offset: number, length: number): ProtoBuilder {
@@ -304,7 +318,7 @@ export class Graph {
         const t = new ProtoBuilder();
         for (const d of init.dims) t.int(1, d);
         t.int(2, init.dataType).str(8, init.name);
-        g.msg(5, externalReference(t, external!.location, placed.offset, placed.length));
+        g.msg(5, externalReference(t, placed.location ?? external!.location, placed.offset, placed.length));
         continue;
       }
       const data = typeof init.data === 'function' ? init.data() : init.data;
@@ -376,15 +390,26 @@ export function writeModelWithExternalData(graph: Graph, modelPath: string, opti
  * them (so progress notifications, cancellation and lock heartbeats keep running); the model file
  * then only refers to them. Same bytes as the synchronous writer.
  */
-export async function writeModelWithExternalDataAsync(graph: Graph, modelPath: string, options: ModelOptions & { minBytes?: number } = {}): Promise<void> {
+export async function writeModelWithExternalDataAsync(
+  graph: Graph,
+  modelPath: string,
+  options: ModelOptions & { minBytes?: number; shared?: ExternalData } = {},
+): Promise<ExternalData> {
   const location = `${basename(modelPath)}_data`;
   const minBytes = options.minBytes ?? 1024;
   const fd = openSync(`${modelPath}_data`, 'w');
   try {
     let offset = 0;
-    const placed = new Map<string, { offset: number; length: number }>();
+    const placed = new Map<string, PlacedTensor>();
+    const shared = options.shared;
     for (const init of graph.usedInitializers()) {
       if (placed.has(init.name)) continue;
+      const elsewhere = shared?.placed.get(init.name);
+      if (elsewhere && shared) {
+        // The same tensor (same name, same builder) already sits in another model's data file in this folder.
+        placed.set(init.name, { ...elsewhere, location: elsewhere.location ?? shared.location });
+        continue;
+      }
       const data = typeof init.data === 'function' ? init.data() : init.data;
       const n = init.dims.reduce((a, b) => a * b, 1);
       if (data.length !== n) throw new Error(`initializer ${init.name}: expected ${n} values for [${init.dims}], got ${data.length}`);
@@ -409,6 +434,7 @@ export async function writeModelWithExternalDataAsync(graph: Graph, modelPath: s
     const proto = modelProtoWith(graph, options, sink);
     fsyncSync(fd);
     writeFileSync(modelPath, proto);
+    return { location, placed };
   } finally {
     closeSync(fd);
   }

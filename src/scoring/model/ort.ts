@@ -79,6 +79,11 @@ export interface SessionPair {
   decoder: ort.InferenceSession;
   /** The execution provider the sessions run on. */
   provider: string;
+  /**
+   * Present when `decoder` is the `quals-step` design (models/model-files.ts): the graph that turns
+   * encoder_hidden_states into the batch-1 cross-attention cache.
+   */
+  crossKv?: ort.InferenceSession;
 }
 
 export interface SessionConfig {
@@ -96,15 +101,19 @@ function sessionOptions(provider: string, threads: number | undefined): ort.Infe
   return o;
 }
 
-async function createPair(encoderPath: string, decoderPath: string, provider: string, threads: number | undefined, quiet = false): Promise<SessionPair> {
+async function createPair(encoderPath: string, decoderPath: string, provider: string, threads: number | undefined, quiet = false, crossKvPath?: string): Promise<SessionPair> {
   // A probing attempt keeps ONNX Runtime's own error log quiet: the fallback reason is reported once, by us.
   const so = { ...sessionOptions(provider, threads), ...(quiet ? { logSeverityLevel: 4 as const } : {}) };
   const encoder = await ort.InferenceSession.create(encoderPath, so);
+  let decoder: ort.InferenceSession | undefined;
   try {
-    const decoder = await ort.InferenceSession.create(decoderPath, so);
-    return { encoder, decoder, provider };
+    decoder = await ort.InferenceSession.create(decoderPath, so);
+    if (!crossKvPath) return { encoder, decoder, provider };
+    const crossKv = await ort.InferenceSession.create(crossKvPath, so);
+    return { encoder, decoder, provider, crossKv };
   } catch (e) {
     await encoder.release();
+    await decoder?.release();
     throw e;
   }
 }
@@ -119,7 +128,7 @@ function shortReason(e: unknown): string {
  * GPU provider and falls back to CPU, logging why (the CUDA provider throws when its libraries are
  * missing instead of falling back by itself). An explicit GPU device that fails is an error.
  */
-export async function createSessions(encoderPath: string, decoderPath: string, config: SessionConfig): Promise<SessionPair> {
+export async function createSessions(encoderPath: string, decoderPath: string, config: SessionConfig, crossKvPath?: string): Promise<SessionPair> {
   const log = config.log ?? (() => {});
   if (config.device === 'auto') {
     const gpu = preferredGpuProvider();
@@ -127,20 +136,20 @@ export async function createSessions(encoderPath: string, decoderPath: string, c
     if (gpu && missing) log(`GPU provider '${gpu}' unavailable, using CPU: ${missing}`);
     else if (gpu) {
       try {
-        return await createPair(encoderPath, decoderPath, gpu, config.threads, true);
+        return await createPair(encoderPath, decoderPath, gpu, config.threads, true, crossKvPath);
       } catch (e) {
         log(`GPU provider '${gpu}' unavailable, using CPU: ${shortReason(e)}`);
       }
     }
-    return createCpu(encoderPath, decoderPath, config.threads);
+    return createCpu(encoderPath, decoderPath, config.threads, crossKvPath);
   }
   const provider = PROVIDER_BY_DEVICE[config.device];
   if (!provider) throw new ModelError('provider', `Unknown device "${String(config.device)}": use auto, cpu, cuda, dml or coreml.`);
-  if (provider === 'cpu') return createCpu(encoderPath, decoderPath, config.threads);
+  if (provider === 'cpu') return createCpu(encoderPath, decoderPath, config.threads, crossKvPath);
   const missing = missingProviderLibrary(provider);
   if (missing) throw new ModelError('provider', `The ${provider} execution provider could not start: ${missing} Or use device "auto" or "cpu".`);
   try {
-    return await createPair(encoderPath, decoderPath, provider, config.threads);
+    return await createPair(encoderPath, decoderPath, provider, config.threads, false, crossKvPath);
   } catch (e) {
     const hint =
       provider === 'cuda'
@@ -169,9 +178,9 @@ function missingProviderLibrary(provider: string): string | null {
   return null;
 }
 
-async function createCpu(encoderPath: string, decoderPath: string, threads: number | undefined): Promise<SessionPair> {
+async function createCpu(encoderPath: string, decoderPath: string, threads: number | undefined, crossKvPath?: string): Promise<SessionPair> {
   try {
-    return await createPair(encoderPath, decoderPath, 'cpu', threads);
+    return await createPair(encoderPath, decoderPath, 'cpu', threads, false, crossKvPath);
   } catch (e) {
     throw new ModelError('invalid-file', `ONNX Runtime cannot load the model: ${shortReason(e)}`, { cause: e });
   }
@@ -221,6 +230,15 @@ export interface TopKResult {
   k: number;
 }
 
+/** A TopKResult from the outputs top_logp [rows, k], top_ids [rows, k], extra_logp [rows, E] (helper graph or quals-step decoder). */
+export function topKResult(topLogp: Tensor, topIds: Tensor, extraLogp: Tensor): TopKResult {
+  const idx = topIds.data as BigInt64Array;
+  const ids = new Int32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) ids[i] = Number(idx[i]);
+  const [rows, k] = topLogp.dims as [number, number];
+  return { rows, logp: topLogp.data as Float32Array, ids, extraLogp: extraLogp.data as Float32Array, k };
+}
+
 /**
  * Helper graphs that run inside ONNX Runtime: log-softmax over the vocabulary followed by top-k
  * (for beam search) or by a gather of given token ids (for teacher forcing). At a 50k vocabulary
@@ -249,10 +267,7 @@ export class LogProbHelpers {
       { logits: flat, k: int64Tensor([kk], [1]), extra_ids: int64Tensor(extraIds, [extraIds.length]) },
       'top-k helper',
     );
-    const idx = out.top_ids!.data as BigInt64Array;
-    const ids = new Int32Array(idx.length);
-    for (let i = 0; i < idx.length; i++) ids[i] = Number(idx[i]);
-    return { rows, logp: out.top_logp!.data as Float32Array, ids, extraLogp: out.extra_logp!.data as Float32Array, k: kk };
+    return topKResult(out.top_logp!, out.top_ids!, out.extra_logp!);
   }
 
   /** log p of target ids: logits [B, T, V], ids [B, T] -> [B, T]. */

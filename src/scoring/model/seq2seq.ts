@@ -17,8 +17,10 @@ import {
   inputMetadata,
   inputNames,
   int64Tensor,
+  type TopKResult,
   run,
   tileRow,
+  topKResult,
 } from './ort';
 import { ModelError } from '../errors';
 
@@ -41,10 +43,15 @@ export interface DecoderState {
   /** Tokens already in the self-attention cache. */
   length: number;
   selfKv: Map<string, Tensor>;
-  /** Cross-attention cache, hidden states and mask tiled to `rows`. */
+  /** Cross-attention cache, hidden states and mask tiled to `rows` (`quals-step` design: batch 1, never tiled). */
   crossKv: Map<string, Tensor>;
   hidden: Tensor;
   mask: Tensor;
+  /**
+   * `quals-step` design only: the rows of `selfKv` that the state's rows continue (a pending beam
+   * reorder or expansion, applied inside the next decoder call). Absent: row i is row i.
+   */
+  rowIdx?: number[];
 }
 
 export interface Seq2SeqShape {
@@ -69,10 +76,16 @@ export interface WorkCounters {
   /** Sum of rows x new tokens x encoder length cross-attention entries. */
   decoderCrossAttention: number;
   decoderCalls: number;
+  encoderCalls: number;
+  /** Sum over decoder calls of the encoder length (the batch-1 cross-attention cache each call must read at least once). */
+  decoderCrossKvReads: number;
+  /** Decoder graph runs, and the cached self-attention rows x positions they read. */
+  decoderRuns: number;
+  decoderSelfKvReads: number;
 }
 
 export function emptyCounters(): WorkCounters {
-  return { encoderTokens: 0, encoderAttention: 0, crossKvTokens: 0, decoderTokens: 0, decoderSelfAttention: 0, decoderCrossAttention: 0, decoderCalls: 0 };
+  return { encoderTokens: 0, encoderAttention: 0, crossKvTokens: 0, decoderTokens: 0, decoderSelfAttention: 0, decoderCrossAttention: 0, decoderCalls: 0, encoderCalls: 0, decoderCrossKvReads: 0, decoderRuns: 0, decoderSelfKvReads: 0 };
 }
 
 export class Seq2Seq {
@@ -92,11 +105,23 @@ export class Seq2Seq {
     private readonly config: Record<string, unknown>,
     readonly multiTokenCache = false,
   ) {
-    this.shape = describeDecoder(sessions, config);
-    this.stepFetches = ['logits', ...this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'))];
+    this.design = sessions.crossKv ? 'quals-step' : 'merged';
+    this.shape = this.design === 'quals-step' ? describeStepDecoder(sessions, config) : describeDecoder(sessions, config);
+    this.presentNames = this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'));
+    this.stepFetches = ['logits', ...this.presentNames];
+    this.ownHelpers = helpers;
   }
 
+  /** Which decoder graphs run: the Optimum merged decoder, or the project's `quals-step` design. */
+  readonly design: 'merged' | 'quals-step';
+  private readonly presentNames: string[];
   private readonly stepFetches: string[];
+  /** The helpers given at construction: the in-graph log-prob outputs are used only while `helpers` is still them (a wrapper, e.g. a logits bias, takes the helper path). */
+  private readonly ownHelpers: LogProbHelpers;
+
+  private get inGraphLogProbs(): boolean {
+    return this.design === 'quals-step' && this.helpers === this.ownHelpers;
+  }
 
   /** The same sessions with another multi-token policy (`quals model check` probes both). */
   withMultiTokenCache(multiTokenCache: boolean): Seq2Seq {
@@ -120,6 +145,7 @@ export class Seq2Seq {
     const enc = await run(this.sessions.encoder, { input_ids: inputIds, attention_mask: mask }, 'encoder');
     const hidden = enc.last_hidden_state;
     if (!hidden) throw new ModelError('invalid-file', 'The encoder has no last_hidden_state output.');
+    if (this.design === 'quals-step') return this.encodeStep(hidden, mask, S);
     const feeds: Feeds = {
       encoder_attention_mask: mask,
       input_ids: int64Tensor([this.decoderStartId], [1, 1]),
@@ -130,6 +156,9 @@ export class Seq2Seq {
     const out = await run(this.sessions.decoder, feeds, 'decoder');
     const c = this.counters;
     c.encoderTokens += S;
+    c.encoderCalls += 1;
+    c.decoderCrossKvReads += S;
+    c.decoderRuns += 1;
     c.encoderAttention += S * S;
     c.crossKvTokens += S;
     c.decoderTokens += 1;
@@ -143,8 +172,33 @@ export class Seq2Seq {
     return { hidden, mask, length: S, crossKv, firstLogits: out.logits!, firstSelfKv };
   }
 
+  /** `quals-step`: the batch-1 cross-attention cache from its own graph, then the start token through the step decoder. */
+  private async encodeStep(hidden: Tensor, mask: Tensor, S: number): Promise<EncodedText> {
+    const kv = await run(this.sessions.crossKv!, { encoder_hidden_states: hidden }, 'cross-attention cache');
+    const crossKv = new Map<string, Tensor>();
+    for (const name of this.shape.crossKvNames) crossKv.set(name, presentOf(kv, name));
+    const c = this.counters;
+    c.encoderTokens += S;
+    c.encoderCalls += 1;
+    c.encoderAttention += S * S;
+    c.crossKvTokens += S;
+    c.decoderCalls += 2; // session runs: the encoder and the cross-attention graph (decodeStep counts its own)
+    const empty: DecoderState = { rows: 1, length: 0, selfKv: this.emptySelfKv(), crossKv, hidden, mask, rowIdx: [0] };
+    const out = await this.decodeStep(empty, [this.decoderStartId], 1, { logits: true });
+    return { hidden, mask, length: S, crossKv, firstLogits: out.logits!, firstSelfKv: out.state.selfKv };
+  }
+
+  private emptySelfKv(): Map<string, Tensor> {
+    const selfKv = new Map<string, Tensor>();
+    for (const name of this.shape.selfKvNames) selfKv.set(name, emptyKv(1, this.shape.heads, this.shape.headDim));
+    return selfKv;
+  }
+
   /** A state of `rows` identical rows positioned after the start token. */
   startState(enc: EncodedText, rows: number): DecoderState {
+    if (this.design === 'quals-step') {
+      return { rows, length: 1, selfKv: enc.firstSelfKv, crossKv: enc.crossKv, hidden: enc.hidden, mask: enc.mask, rowIdx: new Array<number>(rows).fill(0) };
+    }
     const zeros = new Array<number>(rows).fill(0);
     const selfKv = new Map<string, Tensor>();
     for (const [name, t] of enc.firstSelfKv) selfKv.set(name, gatherRows(t, zeros));
@@ -154,6 +208,7 @@ export class Seq2Seq {
   /** A one-row state copied into `rows` identical rows (to start a beam search after a prompt). */
   expandState(enc: EncodedText, state: DecoderState, rows: number): DecoderState {
     if (state.rows !== 1) throw new Error('expandState expects a one-row state');
+    if (this.design === 'quals-step') return { ...state, rows, rowIdx: new Array<number>(rows).fill(state.rowIdx?.[0] ?? 0) };
     const zeros = new Array<number>(rows).fill(0);
     const selfKv = new Map<string, Tensor>();
     for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, zeros));
@@ -162,6 +217,9 @@ export class Seq2Seq {
 
   /** A state of `rows` rows with an empty self-attention cache (the start token not yet fed). */
   emptyState(enc: EncodedText, rows: number): DecoderState {
+    if (this.design === 'quals-step') {
+      return { rows, length: 0, selfKv: this.emptySelfKv(), crossKv: enc.crossKv, hidden: enc.hidden, mask: enc.mask, rowIdx: new Array<number>(rows).fill(0) };
+    }
     const selfKv = new Map<string, Tensor>();
     for (const name of this.shape.selfKvNames) selfKv.set(name, emptyKv(rows, this.shape.heads, this.shape.headDim));
     return { rows, length: 0, selfKv, ...this.tiledContext(enc, rows) };
@@ -195,6 +253,11 @@ export class Seq2Seq {
    */
   async step(state: DecoderState, tokens: readonly number[], T = 1): Promise<{ logits: Tensor; state: DecoderState }> {
     if (tokens.length !== state.rows * T) throw new Error(`step: ${tokens.length} tokens for ${state.rows} rows x ${T}`);
+    if (this.design === 'quals-step') {
+      // Its graph is valid for any number of new tokens after any cached length.
+      const out = await this.decodeStep(state, tokens, T, { logits: true });
+      return { logits: out.logits!, state: out.state };
+    }
     if (T === 1 || this.multiTokenCache) return this.decode(state, tokens, T, true);
     if (state.length === 0) return this.decode(state, tokens, T, false);
     return this.stepTokenByToken(state, tokens, T);
@@ -232,6 +295,9 @@ export class Seq2Seq {
     c.decoderTokens += state.rows * T;
     c.decoderSelfAttention += state.rows * T * (state.length + T);
     c.decoderCrossAttention += state.rows * T * S;
+    c.decoderCrossKvReads += S;
+    c.decoderRuns += 1;
+    c.decoderSelfKvReads += state.rows * state.length;
     if (!useCache) c.crossKvTokens += state.rows * S;
     c.decoderCalls += 1;
     const selfKv = new Map<string, Tensor>();
@@ -239,9 +305,75 @@ export class Seq2Seq {
     return { logits: out.logits!, state: { ...state, length: state.length + T, selfKv } };
   }
 
+  /**
+   * One token per row (or T), returning the top `k` log-probs of each new position (plus the
+   * log-probs of `extraIds`) instead of logits: inside the `quals-step` graph, else through the
+   * top-k helper.
+   */
+  async stepTopK(state: DecoderState, tokens: readonly number[], k: number, extraIds: number[], T = 1): Promise<{ scores: TopKResult; state: DecoderState }> {
+    if (!this.inGraphLogProbs) {
+      const stepped = await this.step(state, tokens, T);
+      return { scores: await this.helpers.topK(floatData(stepped.logits), this.vocabOf(stepped.logits), k, extraIds), state: stepped.state };
+    }
+    if (tokens.length !== state.rows * T) throw new Error(`stepTopK: ${tokens.length} tokens for ${state.rows} rows x ${T}`);
+    const out = await this.decodeStep(state, tokens, T, { topK: { k: Math.min(k, this.shape.vocabSize), extraIds } });
+    return { scores: out.scores!, state: out.state };
+  }
+
+  /**
+   * One call of the `quals-step` decoder: `beam_idx` selects the past rows, the cross-attention
+   * cache is fed at batch 1; fetches only the outputs asked for.
+   */
+  private async decodeStep(
+    state: DecoderState,
+    tokens: readonly number[],
+    T: number,
+    want: { logits?: boolean; topK?: { k: number; extraIds: number[] }; gold?: readonly number[] },
+  ): Promise<{ logits?: Tensor; scores?: TopKResult; gold?: Float32Array; state: DecoderState }> {
+    const B = state.rows;
+    const feeds: Feeds = {
+      input_ids: int64Tensor(tokens, [B, T]),
+      beam_idx: int64Tensor(state.rowIdx ?? Array.from({ length: B }, (_, i) => i), [B]),
+      encoder_attention_mask: state.mask,
+      k: int64Tensor([want.topK?.k ?? 1], [1]),
+      extra_ids: int64Tensor(want.topK?.extraIds.length ? want.topK.extraIds : [0], [want.topK?.extraIds.length || 1]),
+      gold_ids: int64Tensor(want.gold ?? new Array<number>(B * T).fill(0), [B, T]),
+    };
+    for (const [name, t] of state.selfKv) feeds[name] = t;
+    for (const [name, t] of state.crossKv) feeds[name] = t;
+    const fetches = [...this.presentNames];
+    if (want.logits) fetches.push('logits');
+    if (want.topK) fetches.push('top_logp', 'top_ids', 'extra_logp');
+    if (want.gold) fetches.push('gold_logp');
+    const out = await run(this.sessions.decoder, feeds, 'decoder', fetches);
+    const c = this.counters;
+    const S = state.mask.dims[1]!;
+    c.decoderTokens += B * T;
+    c.decoderSelfAttention += B * T * (state.length + T);
+    c.decoderCrossAttention += B * T * S;
+    c.decoderCrossKvReads += S;
+    c.decoderRuns += 1;
+    c.decoderSelfKvReads += B * state.length;
+    c.decoderCalls += 1;
+    const selfKv = new Map<string, Tensor>();
+    for (const name of this.shape.selfKvNames) selfKv.set(name, presentOf(out, name));
+    const next: DecoderState = { rows: B, length: state.length + T, selfKv, crossKv: state.crossKv, hidden: state.hidden, mask: state.mask };
+    return {
+      logits: out.logits,
+      scores: want.topK ? topKResult(out.top_logp!, out.top_ids!, out.extra_logp!) : undefined,
+      gold: want.gold ? floatData(out.gold_logp!) : undefined,
+      state: next,
+    };
+  }
+
   /** Keeps rows `idx` of the self-attention cache (beam reordering); the shared context is unchanged. */
   reorder(state: DecoderState, idx: readonly number[]): DecoderState {
     if (idx.length !== state.rows) throw new Error('reorder must keep the row count');
+    if (this.design === 'quals-step') {
+      // Deferred: the next decoder call gathers the rows inside the graph.
+      const cur = state.rowIdx;
+      return { ...state, rowIdx: idx.map((i) => (cur ? cur[i]! : i)) };
+    }
     const selfKv = new Map<string, Tensor>();
     for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, idx));
     return { ...state, selfKv };
@@ -262,13 +394,17 @@ export class Seq2Seq {
       const full = await this.teacherForce(enc, targets.map((t) => [...decoderPrefix, ...t]), maxLogitsFloats);
       return full.map((lp) => lp.slice(decoderPrefix.length));
     }
-    const results: number[][] = [];
+    // Longest first, so that each chunk pads its rows to similar lengths (and the first chunk, the
+    // widest, sets the row count the bound allows); results go back in the callers' order.
+    const order = targets.map((_, j) => j).sort((a, b) => targets[b]!.length - targets[a]!.length || a - b);
+    const sorted = order.map((j) => targets[j]!);
+    const results: number[][] = new Array<number[]>(targets.length);
     const V = this.shape.vocabSize;
     let i = 0;
-    while (i < targets.length) {
-      const T = Math.max(...targets.slice(i).map((t) => t.length));
-      const rows = Math.max(1, Math.min(targets.length - i, Math.floor(maxLogitsFloats / Math.max(1, T * V))));
-      const chunk = targets.slice(i, i + rows);
+    while (i < sorted.length) {
+      const T = sorted[i]!.length;
+      const rows = Math.max(1, Math.min(sorted.length - i, Math.floor(maxLogitsFloats / Math.max(1, T * V))));
+      const chunk = sorted.slice(i, i + rows);
       const Tc = Math.max(...chunk.map((t) => t.length));
       const input: number[] = [];
       const gold: number[] = [];
@@ -277,9 +413,14 @@ export class Seq2Seq {
         input.push(this.decoderStartId, ...padded.slice(0, Tc - 1));
         gold.push(...padded);
       }
-      const { logits } = await this.step(this.emptyState(enc, chunk.length), input, Tc);
-      const lp = await this.helpers.gather(logits, gold, chunk.length, Tc);
-      chunk.forEach((t, r) => results.push(Array.from(lp.subarray(r * Tc, r * Tc + t.length))));
+      let lp: Float32Array;
+      if (this.inGraphLogProbs) {
+        lp = (await this.decodeStep(this.emptyState(enc, chunk.length), input, Tc, { gold })).gold!;
+      } else {
+        const { logits } = await this.step(this.emptyState(enc, chunk.length), input, Tc);
+        lp = await this.helpers.gather(logits, gold, chunk.length, Tc);
+      }
+      chunk.forEach((t, r) => (results[order[i + r]!] = Array.from(lp.subarray(r * Tc, r * Tc + t.length))));
       i += chunk.length;
     }
     return results;
@@ -292,6 +433,15 @@ function presentOf(out: Record<string, Tensor>, pastName: string): Tensor {
   return t;
 }
 
+/** The `quals-step` decoder's shape (src/modelgen/bart-graph.ts buildDecoderStepGraph). */
+function describeStepDecoder(sessions: SessionPair, config: Record<string, unknown>): Seq2SeqShape {
+  const names = inputNames(sessions.decoder);
+  const required = ['input_ids', 'beam_idx', 'encoder_attention_mask', 'k', 'extra_ids', 'gold_ids'];
+  const missing = required.filter((n) => !names.includes(n));
+  if (missing.length) throw new ModelError('invalid-file', `The quals-step decoder lacks the inputs ${missing.join(', ')}: import or generate the model again.`);
+  return shapeFrom(sessions, names, config);
+}
+
 function describeDecoder(sessions: SessionPair, config: Record<string, unknown>): Seq2SeqShape {
   const names = inputNames(sessions.decoder);
   const required = ['encoder_attention_mask', 'input_ids', 'encoder_hidden_states', 'use_cache_branch'];
@@ -302,6 +452,10 @@ function describeDecoder(sessions: SessionPair, config: Record<string, unknown>)
       `onnx/decoder_model_merged.onnx lacks the inputs ${missing.join(', ')}: export it with \`optimum-cli export onnx --task text2text-generation-with-past\`.`,
     );
   }
+  return shapeFrom(sessions, names, config);
+}
+
+function shapeFrom(sessions: SessionPair, names: readonly string[], config: Record<string, unknown>): Seq2SeqShape {
   const past = names.filter((n) => n.startsWith('past_key_values.'));
   const selfKvNames = past.filter((n) => n.includes('.decoder.'));
   const crossKvNames = past.filter((n) => n.includes('.encoder.'));

@@ -1,0 +1,86 @@
+// The `quals-step` decoder design (no If, batch-1 cross-attention cache, beam reordering and
+// log-softmax + top-k / gather inside the graph) against the Optimum merged decoder of the same
+// generated model: same hypotheses, same scores.
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ensureTestModel } from '../../src/modelgen/random-bart';
+import { beamContinuations, beamSearch } from '../../src/scoring/model/generate';
+import { type LoadedModel, loadModel } from '../../src/scoring/model/loader';
+import { floatData } from '../../src/scoring/model/ort';
+import { readModelFolder } from '../../src/models/model-files';
+
+const dir = ensureTestModel(join(tmpdir(), 'quals-test-models', 'tiny-1234'), { size: 'tiny', seed: 1234 });
+
+describe('decoder designs: quals-step equals the merged decoder', () => {
+  let step: LoadedModel;
+  let merged: LoadedModel;
+  before(async () => {
+    step = await loadModel({ model: dir, device: 'cpu' });
+    merged = await loadModel({ model: dir, device: 'cpu' }, undefined, { design: 'merged' });
+  });
+  after(async () => {
+    await step?.dispose();
+    await merged?.dispose();
+  });
+  const source = 'The team won the match in Paris and he scored 12 goals. She was born in London in 2019.';
+
+  it('generated models record the design and the loader picks it', () => {
+    const folder = readModelFolder(dir);
+    assert.equal(folder.qualsJson?.graphs?.design, 'quals-step');
+    assert.ok(folder.stepPaths);
+    assert.equal(step.seq2seq.design, 'quals-step');
+    assert.equal(merged.seq2seq.design, 'merged');
+  });
+
+  it('encoding, first logits and teacher forcing agree', async () => {
+    const ids = step.format.encodeInput(source).ids;
+    const a = await step.seq2seq.encode(ids);
+    const b = await merged.seq2seq.encode(ids);
+    const la = floatData(a.firstLogits);
+    const lb = floatData(b.firstLogits);
+    let d = 0;
+    for (let i = 0; i < la.length; i++) d = Math.max(d, Math.abs(la[i]! - lb[i]!));
+    assert.ok(d < 1e-4, `first logits differ by ${d}`);
+    const targets = [[5, 40, 41, 7, 99, 42, 2], [9, 8, 7, 2], [30, 31, 32, 33, 34, 35, 36, 37, 2]];
+    const ta = await step.seq2seq.teacherForce(a, targets, 1e9);
+    const tb = await merged.seq2seq.teacherForce(b, targets, 1e9);
+    const tc = await step.seq2seq.teacherForce(a, targets, 1, [5]);
+    const td = await merged.seq2seq.teacherForce(b, targets, 1, [5]);
+    for (let i = 0; i < targets.length; i++) {
+      ta[i]!.forEach((v, t) => assert.ok(Math.abs(v - tb[i]![t]!) < 1e-5, `target ${i} token ${t}: ${v} vs ${tb[i]![t]}`));
+      tc[i]!.forEach((v, t) => assert.ok(Math.abs(v - td[i]![t]!) < 1e-5));
+    }
+  });
+
+  for (const beamSearchImpl of ['grouped', 'fairseq', 'hf'] as const) {
+    it(`${beamSearchImpl} diverse beam search: identical hypotheses and scores`, async () => {
+      const ids = step.format.encodeInput(source).ids;
+      const config = { numBeams: 8, numBeamGroups: 4, diversityStrength: 0.5, diversityCount: 'fairseq' as const, minLength: 3, maxLength: 12, lengthPenalty: 1, eosId: 2, padId: 1, beamSearch: beamSearchImpl };
+      const ha = await beamSearch(step.seq2seq, await step.seq2seq.encode(ids), config);
+      const hb = await beamSearch(merged.seq2seq, await merged.seq2seq.encode(ids), config);
+      const hc = await beamSearch(step.seq2seq, await step.seq2seq.encode(ids), config, undefined, [7]);
+      const hd = await beamSearch(merged.seq2seq, await merged.seq2seq.encode(ids), config, undefined, [7]);
+      for (const [x, y] of [[ha, hb], [hc, hd]] as const) {
+        assert.equal(x.length, y.length);
+        x.forEach((h, i) => {
+          assert.deepEqual(h.tokens, y[i]!.tokens);
+          assert.ok(Math.abs(h.score - y[i]!.score) < 1e-5);
+        });
+      }
+    });
+  }
+
+  it('beam continuations of forced prompts agree', async () => {
+    const ids = step.format.encodeInput(source).ids;
+    const prompts = [[5, 40], [9, 8, 7], [30]];
+    const cfg = { numBeams: 4, maxLength: 6, eosId: 2, padId: 1 };
+    const a = await beamContinuations(step.seq2seq, await step.seq2seq.encode(ids), prompts, cfg);
+    const b = await beamContinuations(merged.seq2seq, await merged.seq2seq.encode(ids), prompts, cfg);
+    a.forEach((cands, i) => cands.forEach((c, j) => {
+      assert.deepEqual(c.ids, b[i]![j]!.ids);
+      assert.ok(Math.abs(c.meanLogp - b[i]![j]!.meanLogp) < 1e-5);
+    }));
+  });
+});
