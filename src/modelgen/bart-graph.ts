@@ -15,6 +15,7 @@ import { DataType, Graph, modelProto } from '../scoring/model/onnx-writer';
 import type { BuiltTokenizer } from './tokenizer-builder';
 import { STEP_FILES } from '../models/model-files';
 import { addStepLogProbOutputs } from '../models/graphs/graphs';
+import { mergedDecoderInputs } from '../models/graphs/graphs';
 
 export interface BartHyper {
   vocabSize: number;
@@ -163,19 +164,7 @@ export function buildDecoderMergedGraph(h: BartHyper, w: WeightProvider): Graph 
   const { dModel: D, heads: H, vocabSize: V } = h;
   const hd = D / H;
   const g = new Graph('bart_decoder_merged');
-  const encMask = g.input('encoder_attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
-  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
-  const encH = g.input('encoder_hidden_states', DataType.FLOAT, ['batch_size', 'encoder_sequence_length', D]);
-  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
-    const kv = (kind: string, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, ['batch_size', H, len, hd]);
-    return {
-      dk: kv('decoder.key', 'past_decoder_sequence_length'),
-      dv: kv('decoder.value', 'past_decoder_sequence_length'),
-      ek: kv('encoder.key', 'encoder_sequence_length_out'),
-      ev: kv('encoder.value', 'encoder_sequence_length_out'),
-    };
-  });
-  const useCache = g.input('use_cache_branch', DataType.BOOL, [1]);
+  const { encMask, ids, encH, past, useCache } = mergedDecoderInputs(g, { layers: h.decoderLayers, heads: H, headDim: hd, dModel: D });
   const o = new Ops(g, g, h, w);
 
   const thenG = g.subgraph('use_cache');

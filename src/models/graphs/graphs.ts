@@ -51,3 +51,39 @@ export class UnsupportedModelError extends Error {
     this.name = 'UnsupportedModelError';
   }
 }
+
+/** The past keys/values of one decoder layer, as graph input names. */
+export interface LayerPast {
+  dk: string;
+  dv: string;
+  ek: string;
+  ev: string;
+}
+
+/**
+ * Declares the merged decoder's inputs with Optimum's exact names, order and symbolic dimensions
+ * (encoder_attention_mask, input_ids, encoder_hidden_states, past_key_values.L.*, use_cache_branch),
+ * which every builder of the merged design shares so the engine can feed any of them alike.
+ */
+export function mergedDecoderInputs(g: Graph, d: { layers: number; heads: number; headDim: number; dModel: number }): {
+  encMask: string;
+  ids: string;
+  encH: string;
+  past: LayerPast[];
+  useCache: string;
+} {
+  const encMask = g.input('encoder_attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
+  const encH = g.input('encoder_hidden_states', DataType.FLOAT, ['batch_size', 'encoder_sequence_length', d.dModel]);
+  const past = Array.from({ length: d.layers }, (_, l) => {
+    const kv = (kind: string, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, ['batch_size', d.heads, len, d.headDim]);
+    return {
+      dk: kv('decoder.key', 'past_decoder_sequence_length'),
+      dv: kv('decoder.value', 'past_decoder_sequence_length'),
+      ek: kv('encoder.key', 'encoder_sequence_length_out'),
+      ev: kv('encoder.value', 'encoder_sequence_length_out'),
+    };
+  });
+  const useCache = g.input('use_cache_branch', DataType.BOOL, [1]);
+  return { encMask, ids, encH, past, useCache };
+}

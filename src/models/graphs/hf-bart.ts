@@ -31,7 +31,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { type AttrValue, DataType, Graph, floatAttr } from '../../scoring/model/onnx-writer';
-import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs } from './graphs';
+import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
 
 /** LayerNormalization is an ONNX op from opset 17 (one fused kernel in ORT instead of 8 ops). */
 export const HF_BART_OPSET = 17;
@@ -444,19 +444,7 @@ function buildDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
   const hd = D / H;
   const L = s.decoder.layers;
   const g = new Graph(`hf_${s.family}_decoder_merged`);
-  const encMask = g.input('encoder_attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
-  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
-  const encH = g.input('encoder_hidden_states', DataType.FLOAT, ['batch_size', 'encoder_sequence_length', D]);
-  const past = Array.from({ length: L }, (_, l) => {
-    const kv = (kind: string, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, ['batch_size', H, len, hd]);
-    return {
-      dk: kv('decoder.key', 'past_decoder_sequence_length'),
-      dv: kv('decoder.value', 'past_decoder_sequence_length'),
-      ek: kv('encoder.key', 'encoder_sequence_length_out'),
-      ev: kv('encoder.value', 'encoder_sequence_length_out'),
-    };
-  });
-  const useCache = g.input('use_cache_branch', DataType.BOOL, [1]);
+  const { encMask, ids, encH, past, useCache } = mergedDecoderInputs(g, { layers: L, heads: H, headDim: hd, dModel: D });
   const reg = new Registry(g, ckpt);
   const o = new Ops(g, reg, s);
 

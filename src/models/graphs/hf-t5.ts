@@ -27,7 +27,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { DataType, Graph } from '../../scoring/model/onnx-writer';
-import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs } from './graphs';
+import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
 
 /** torch.finfo(torch.float32).min, the value HF's additive masks use. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -391,19 +391,7 @@ function buildEncoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number
 function buildDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number, head: string, headRows: number): Graph {
   const { dModel: D, heads: H, dKv } = h;
   const g = new Graph('t5_decoder_merged');
-  const encMask = g.input('encoder_attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
-  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
-  const encH = g.input('encoder_hidden_states', DataType.FLOAT, ['batch_size', 'encoder_sequence_length', D]);
-  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
-    const kv = (kind: string, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, ['batch_size', H, len, dKv]);
-    return {
-      dk: kv('decoder.key', 'past_decoder_sequence_length'),
-      dv: kv('decoder.value', 'past_decoder_sequence_length'),
-      ek: kv('encoder.key', 'encoder_sequence_length_out'),
-      ev: kv('encoder.value', 'encoder_sequence_length_out'),
-    };
-  });
-  const useCache = g.input('use_cache_branch', DataType.BOOL, [1]);
+  const { encMask, ids, encH, past, useCache } = mergedDecoderInputs(g, { layers: h.decoderLayers, heads: H, headDim: dKv, dModel: D });
   const w = new Weights(g, ckpt);
   const o = new T5Ops(g, w, h);
 
