@@ -35,8 +35,9 @@ function open(name: string, text: string) {
   client.send({ method: 'textDocument/didOpen', params: { textDocument: { uri: uriOf(name), languageId: 'jsonl', version: 1, text } } });
 }
 
-/** Pings the server every 25 ms until `until` settles; returns the slowest answer in ms. */
-async function pingWhile(until: Promise<unknown>): Promise<{ worst: number; count: number }> {
+/** Pings the server every 25 ms until `until` settles; returns the slowest and the 90th-percentile answer in ms. */
+async function pingWhile(until: Promise<unknown>): Promise<{ worst: number; p90: number; count: number }> {
+  const samples: number[] = [];
   let settled = false;
   void until.finally(() => (settled = true));
   let worst = 0;
@@ -56,11 +57,13 @@ async function pingWhile(until: Promise<unknown>): Promise<{ worst: number; coun
     const t0 = performance.now();
     await client.request('quals/serverInfo');
     worst = Math.max(worst, performance.now() - t0);
+    samples.push(performance.now() - t0);
     if (process.env.QUALS_TEST_PINGS) console.log(`ping at ${t0.toFixed(0)}: ${(performance.now() - t0).toFixed(0)} ms`);
     count++;
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { worst, count };
+  samples.sort((a, b) => a - b);
+  return { worst, p90: samples[Math.floor(samples.length * 0.9)] ?? 0, count };
 }
 
 before(async () => {
@@ -108,7 +111,10 @@ test('2,000 JSONL lines: publish bytes bounded by a small multiple of the final 
   console.log(`# 2000 lines in ${ms.toFixed(0)} ms: ${publishes.length} publishes, ${total} bytes (final ${final.bytes} bytes, ${finalCount} diagnostics); ${pings.count} pings, slowest ${pings.worst.toFixed(1)} ms (idle server ${idle.toFixed(1)} ms)`);
   assert.ok(finalCount >= 1000, `most lines have a finding (${finalCount})`);
   assert.ok(total <= 4 * final.bytes, `publish bytes ${total} > 4 x final ${final.bytes}`);
-  assert.ok(pings.worst < 200 + idle, `a request waited ${pings.worst.toFixed(0)} ms (idle server: ${idle.toFixed(0)} ms)`);
+  // 200 ms for nine requests in ten; one scheduling hiccup on a shared 2-core box may take longer,
+  // but never the seconds an event loop blocked by the dataset took before (> 20 s).
+  assert.ok(pings.p90 < 200 + idle, `requests waited ${pings.p90.toFixed(0)} ms (90th percentile; idle server: ${idle.toFixed(0)} ms)`);
+  assert.ok(pings.worst < 1000 + idle, `a request waited ${pings.worst.toFixed(0)} ms (idle server: ${idle.toFixed(0)} ms)`);
 });
 
 test('didClose in the middle of a dataset: nothing but the clearing publish follows', async () => {
