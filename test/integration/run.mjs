@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { ensureHfFixtures } from '../../scripts/hf-fixtures.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CODE_SERVER = '4.100.3';
@@ -249,6 +250,7 @@ async function startPickerHub() {
   if (!existsSync(module)) return undefined;
   const { startFakeHub } = await import(pathToFileURL(module).href);
   const id = 'quals-test/bart-a-qag';
+  ensureHfFixtures();
   const hub = await startFakeHub({ repos: { [id]: join(ROOT, 'test/fixtures/hf-reference/bart-a/hf') } });
   const extra = { id, name: 'bart-a (random tiny BART checkpoint)', sizeMB: 7, license: 'unknown', goodFor: 'Integration tests: served by the loopback hub.' };
   return { close: () => hub.close(), env: { HF_ENDPOINT: hub.url, QUALS_TEST_EXTRA_MODELS: JSON.stringify([extra]) } };

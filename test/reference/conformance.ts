@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkFairseqReference, hasFairseqReference } from './fairseq-checks';
+import { ensureHfFixtures } from '../../scripts/hf-fixtures.mjs';
 import { checkHfReference, type VariantReport } from './hf-checks';
 import { checkHfSearch } from './hf-search-checks';
 
@@ -32,6 +33,7 @@ function modelFolders(dir: string): string[] {
 }
 
 async function main(): Promise<number> {
+  ensureHfFixtures();
   const folders = roots.flatMap(modelFolders);
   if (folders.length === 0) {
     console.error(`test:reference: no reference.json under ${roots.join(', ')}`);
