@@ -65,11 +65,11 @@ export async function startScoring(config: EngineConfig, workers: number): Promi
 }
 
 /** Aborts on the first Ctrl-C / SIGTERM (finished lines stay); a second one exits at once. */
-export function interruptSignal(command: string): { signal: AbortSignal; dispose(): void } {
+export function interruptSignal(command: string, stopping = 'stopping after the lines in progress'): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (ac.signal.aborted) process.exit(130);
-    process.stderr.write(`\nquals ${command}: ${sig}: stopping after the lines in progress (again to quit now)\n`);
+    process.stderr.write(`\nquals ${command}: ${sig}: ${stopping} (again to quit now)\n`);
     ac.abort();
   };
   process.on('SIGINT', onSignal);

@@ -15,6 +15,7 @@ import { defaultCacheDir } from '../../scoring/model/loader';
 import { EXIT, describeError } from '../exit-codes';
 import { ModelProgress } from '../model-progress';
 import { parseCommand, usageError } from '../parse-command';
+import { interruptSignal } from './batch-shared';
 
 const HELP = `Usage: quals model <command> ...
 
@@ -125,7 +126,7 @@ async function runImport(args: string[]): Promise<number> {
 
   const progress = values.quiet ? null : new ModelProgress(process.stderr);
   const log = (line: string) => (progress ? progress.line(`quals: ${line}`) : undefined);
-  const interrupt = interruptSignal();
+  const interrupt = interruptSignal('model import', 'stopping and cleaning up');
   const common = {
     format: format as ModelFormatName | undefined,
     prefer: prefer as 'safetensors' | 'bin' | undefined,
@@ -203,21 +204,3 @@ function describeResult(source: string, folder: string, report: ImportReport | n
   return `${lines.join('\n')}\n`;
 }
 
-/** The first Ctrl-C / SIGTERM cancels (the import cleans up); a second one exits at once. */
-function interruptSignal(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(130);
-    process.stderr.write(`\nquals model import: ${sig}: stopping and cleaning up (again to quit now)\n`);
-    ac.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: ac.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
