@@ -6,12 +6,14 @@
  * What is known, and how well:
  * - Sizes are the fp32 weights (parameters x 4 bytes, rounded), which is what the import reads
  *   and roughly what it writes; the exact download differs by a few MB of tokenizer files.
- * - Licenses: the lmqg project's model cards declare CC-BY-4.0; this was NOT re-checked against
- *   the hub from the machine this list was written on (no network). `licenseChecked: false`
- *   says so, and the picker and README tell users to read the model card. The base models
- *   (T5: Apache-2.0, BART: MIT per Meta's model cards) and SQuAD (CC BY-SA 4.0) have their own terms.
- * - These repos hold PyTorch checkpoints, not ONNX: choosing one downloads the checkpoint and
- *   imports it into the ONNX layout once. Whether a repo also has `model.safetensors` is unknown.
+ * - Licenses: checked on 2026-12-02 against the stored Hugging Face hub pages of the four repos
+ *   marked `licenseChecked: true` (each page's "License: cc-by-4.0" tag); no page of
+ *   lmqg/bart-large-squad-qag was at hand, so it stays unverified and the picker and README tell
+ *   users to read its model card. The base models (T5: Apache-2.0, BART: MIT per Meta's model
+ *   cards) and SQuAD (CC BY-SA 4.0) have their own terms.
+ * - These repos hold PyTorch checkpoints (`pytorch_model.bin` on the pages seen; the hub's
+ *   conversion bot offers `model.safetensors` only in pull requests), not ONNX: choosing one
+ *   downloads the checkpoint and imports it into the ONNX layout once; the import reads either.
  * - Format: all five are lmqg end-to-end QAG models (output `question: Q, answer: A | ...`), so
  *   QUALS scores them with the `lmqg` format, an adaptation of the paper's QAGen (see README).
  */
@@ -40,7 +42,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = Object.freeze([
     name: 'T5 base QAG (SQuAD)',
     sizeMB: 890,
     license: 'CC-BY-4.0',
-    licenseChecked: false,
+    licenseChecked: true,
     format: 'lmqg',
     goodFor: 'The balanced choice: good QA pairs on news-like prose; several seconds per summary on a CPU.',
   },
@@ -49,7 +51,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = Object.freeze([
     name: 'T5 small QAG (SQuAD)',
     sizeMB: 240,
     license: 'CC-BY-4.0',
-    licenseChecked: false,
+    licenseChecked: true,
     format: 'lmqg',
     goodFor: 'Smallest and fastest: for slow machines or quick trials; fewer and plainer questions.',
   },
@@ -58,7 +60,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = Object.freeze([
     name: 'T5 large QAG (SQuAD)',
     sizeMB: 2950,
     license: 'CC-BY-4.0',
-    licenseChecked: false,
+    licenseChecked: true,
     format: 'lmqg',
     goodFor: 'The best QA pairs of this list; slow on a CPU, use a GPU ("quals.device": "cuda").',
   },
@@ -67,7 +69,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = Object.freeze([
     name: 'BART base QAG (SQuAD)',
     sizeMB: 560,
     license: 'CC-BY-4.0',
-    licenseChecked: false,
+    licenseChecked: true,
     format: 'lmqg',
     goodFor: 'BART family (the paper\'s architecture) at base size; similar cost to T5 base.',
   },

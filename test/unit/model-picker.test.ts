@@ -76,8 +76,11 @@ test('the picker rows: recommended models, then a local folder, then a checkpoin
   const current = rows.filter((r) => r.current);
   assert.equal(current.length, 1);
   assert.equal(current[0]!.label, '$(cloud-download) lmqg/t5-small-squad-qag');
-  assert.match(current[0]!.description!, /~240 MB · CC-BY-4\.0 \(unverified\) · current$/);
-  assert.match(current[0]!.detail!, /Read the model card/);
+  assert.match(current[0]!.description!, /~240 MB · CC-BY-4\.0 · current$/, 'a checked license has no "(unverified)"');
+  assert.doesNotMatch(current[0]!.detail!, /Read the model card/);
+  const unchecked = rows.find((r) => r.label.includes('bart-large-squad-qag'))!;
+  assert.match(unchecked.description!, /CC-BY-4\.0 \(unverified\)/);
+  assert.match(unchecked.detail!, /Read the model card/);
   assert.ok(selectable.every((r) => r.choice), 'every selectable row has a choice');
   assert.equal(pickerItems(RECOMMENDED_MODELS, '/some/folder').filter((r) => r.current).length, 0);
 });
