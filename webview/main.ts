@@ -27,14 +27,16 @@ let state: ExplorerState = { kind: 'no-summary', candidate: null };
 let ui: UiState = parseUiState(api.getState());
 
 const app = document.getElementById('app')!;
-type RegionName = 'header' | 'toolbar' | 'list' | 'detail';
+// The selected pair's chart (detail) comes before the list: at the side bar's default width it is
+// above the list, in a wide view beside it (main.css), never below a long list.
+type RegionName = 'header' | 'toolbar' | 'detail' | 'list';
 function region(name: RegionName): HTMLElement {
   const el = document.createElement('div');
   el.className = `region region-${name}`;
   app.appendChild(el);
   return el;
 }
-const regions: Record<RegionName, HTMLElement> = { header: region('header'), toolbar: region('toolbar'), list: region('list'), detail: region('detail') };
+const regions: Record<RegionName, HTMLElement> = { header: region('header'), toolbar: region('toolbar'), detail: region('detail'), list: region('list') };
 
 function render(scrollToSelection = false): void {
   ui = reconcileSelection(state, ui);
@@ -42,8 +44,8 @@ function render(scrollToSelection = false): void {
   const r = renderRegions(state, ui);
   patchRegion(regions.header, r.header);
   patchRegion(regions.toolbar, r.toolbar);
-  patchRegion(regions.list, r.list);
   patchRegion(regions.detail, r.detail);
+  patchRegion(regions.list, r.list);
   document.body.dataset.state = state.kind;
   reportRendered();
   if (scrollToSelection && ui.selectedPairId) document.getElementById(`pair-${ui.selectedPairId}`)?.scrollIntoView({ block: 'nearest' });
@@ -130,6 +132,7 @@ app.addEventListener(
     if (control === 'sort') ui = { ...ui, sort: target.value === 'position' ? 'position' : 'score' };
     else if (control === 'flagged') ui = { ...ui, flaggedOnly: target.checked === true };
     else if (control === 'scale') ui = { ...ui, scale: target.value === 'p' ? 'p' : 'logp' };
+    else if (control === 'special') ui = { ...ui, showSpecial: target.checked === true };
     else return;
     render(true);
   },

@@ -1,6 +1,6 @@
 /**
  * Rendering of the explorer as pure functions of (state from the extension, UI state of the view)
- * to virtual nodes. The view is split into regions (header, toolbar, list, detail) that the
+ * to virtual nodes. The view is split into regions (header, toolbar, detail, list) that the
  * webview replaces independently, so changing the sort does not rebuild the header.
  */
 import type { ExplorerAction, ExplorerState } from '../src/shared/explorer-messages';
@@ -16,9 +16,11 @@ export interface UiState {
   sort: SortOrder;
   flaggedOnly: boolean;
   scale: BarScale;
+  /** Chart the separator and end tokens too (off by default: they carry no words of the summary). */
+  showSpecial: boolean;
 }
 
-export const DEFAULT_UI: UiState = { selectedPairId: null, sort: 'score', flaggedOnly: false, scale: 'logp' };
+export const DEFAULT_UI: UiState = { selectedPairId: null, sort: 'score', flaggedOnly: false, scale: 'logp', showSpecial: false };
 
 /** Reads saved UI state defensively: getState returns whatever an older version stored. */
 export function parseUiState(v: unknown): UiState {
@@ -28,6 +30,7 @@ export function parseUiState(v: unknown): UiState {
     sort: o.sort === 'position' ? 'position' : 'score',
     flaggedOnly: o.flaggedOnly === true,
     scale: o.scale === 'p' ? 'p' : 'logp',
+    showSpecial: o.showSpecial === true,
   };
 }
 
@@ -110,7 +113,13 @@ function renderResult(state: ResultState, ui: UiState): Regions {
       ' · ',
       h('span', { class: 'meta-model', title: `${result.model.name} (format ${result.model.format})` }, [`${shortModel(result.model.name)} on ${result.model.device.toUpperCase()}`]),
     ]),
-    result.computedWith ? h('p', { class: 'meta meta-settings', title: 'The effective search and scoring settings, and where each came from' }, [`Settings: ${describeSettings(result)}`]) : null,
+    // Folded: at the side bar's width the settings line alone is taller than a pair.
+    result.computedWith
+      ? h('details', { class: 'meta meta-settings', 'data-focus-key': 'settings' }, [
+          h('summary', { title: 'The effective search and scoring settings, and where each came from' }, ['Settings']),
+          describeSettings(result),
+        ])
+      : null,
     warning ? h('p', { class: 'warning truncation', role: 'note' }, [warning]) : null,
     state.outdated ? h('p', { class: 'warning outdated', role: 'note' }, ['The summary changed after this check; save it (or run QUALS: Score Summary) to update.']) : null,
   ]);
@@ -122,11 +131,9 @@ function renderResult(state: ResultState, ui: UiState): Regions {
         ])
       : null,
     n > 0 ? h('vscode-checkbox', { 'data-control': 'flagged', checked: ui.flaggedOnly, 'data-focus-key': 'flagged' }, ['Only flagged']) : null,
-    h('span', { class: 'spacer' }),
-    button('Copy as JSON', 'copyJson', true),
-    button('Save report...', 'saveReport', true),
+    // "Copy as JSON" and "Save report..." are the view's title-bar actions (package.json), not repeated here.
   ]);
-  if (n === 0) return { header, toolbar, list: null, detail: null };
+  if (n === 0) return { header, toolbar: null, list: null, detail: null };
   const pairs = listPairs(result.pairs, ui.sort, ui.flaggedOnly, settings.threshold);
   const selected = selectedPair(state, ui);
   const list = h(
@@ -141,7 +148,7 @@ function renderResult(state: ResultState, ui: UiState): Regions {
     },
     pairs.length > 0 ? pairs.map((p) => renderPairRow(p, p === selected, settings.threshold)) : [h('p', { class: 'list-empty' }, ['No flagged pairs: every QA pair is supported by the source.'])],
   );
-  const detail = selected ? renderDetail(selected, ui.scale) : h('p', { class: 'detail-hint' }, ['Select a QA pair to see its per-token evidence.']);
+  const detail = selected ? renderDetail(selected, ui) : h('p', { class: 'detail-hint' }, ['Select a QA pair to see its per-token evidence.']);
   return { header, toolbar, list, detail };
 }
 
@@ -154,7 +161,7 @@ export function selectedPair(state: ExplorerState, ui: UiState): QaPairResult | 
 function renderPairRow(pair: QaPairResult, selected: boolean, threshold: number): VElement {
   const flagged = isFlagged(pair, threshold);
   const sa = pair.sourceAnswer;
-  return h('div', { class: `pair${flagged ? ' flagged' : ''}${selected ? ' selected' : ''}`, role: 'option', id: `pair-${pair.id}`, 'aria-selected': selected ? 'true' : 'false', 'data-pair': pair.id }, [
+  return h('div', { class: `pair${flagged ? ' flagged' : ''}${selected ? ' selected' : ''}`, role: 'option', id: `pair-${pair.id}`, 'aria-selected': selected ? 'true' : 'false', 'data-pair': pair.id, title: 'Click to select the answer in the summary' }, [
     h('div', { class: 'pair-head' }, [
       h('span', { class: 'pair-score', title: 'log p given source − log p given summary (mean per token)' }, [formatNumber(pair.score)]),
       flagged ? h('span', { class: 'badge flag' }, ['unsupported']) : h('span', { class: 'badge ok' }, ['supported']),
@@ -169,21 +176,22 @@ function renderPairRow(pair: QaPairResult, selected: boolean, threshold: number)
   ]);
 }
 
-function renderDetail(pair: QaPairResult, scale: BarScale): VElement {
+function renderDetail(pair: QaPairResult, ui: UiState): VElement {
+  // Selecting a row already shows the pair in the summary: the only action here is the source's.
   return h('section', { class: 'pair-detail', 'aria-label': 'Selected QA pair', 'data-pair': pair.id }, [
     h('div', { class: 'detail-head' }, [
       h('span', { class: 'detail-question' }, [pair.question]),
-      h('div', { class: 'detail-actions' }, [
-        h('vscode-button', { secondary: true, 'data-pair-action': 'revealPair', 'data-pair': pair.id, 'data-focus-key': 'reveal' }, ['Show in summary']),
-        h('vscode-button', { secondary: true, 'data-pair-action': 'showInSource', 'data-pair': pair.id, disabled: !pair.sourceAnswer?.span, 'data-focus-key': 'source' }, ['Show in source']),
+      h('vscode-button', { secondary: true, 'data-pair-action': 'showInSource', 'data-pair': pair.id, disabled: !pair.sourceAnswer?.span, 'data-focus-key': 'source' }, ['Show in source']),
+    ]),
+    renderChart(pair, ui.scale, { showSpecial: ui.showSpecial, axis: true }),
+    // Below the rows: secondary, and the chart's first rows stay in view above the list.
+    h('div', { class: 'chart-controls' }, [
+      h('vscode-radio-group', { class: 'scale', 'data-control': 'scale', 'aria-label': 'Bar scale', 'data-focus-key': 'scale' }, [
+        h('vscode-radio', { name: 'scale', value: 'logp', checked: ui.scale === 'logp' }, ['log p']),
+        h('vscode-radio', { name: 'scale', value: 'p', checked: ui.scale === 'p' }, ['p']),
       ]),
+      h('vscode-checkbox', { 'data-control': 'special', checked: ui.showSpecial, 'data-focus-key': 'special' }, ['Separator and end tokens']),
     ]),
-    h('p', { class: 'detail-scores' }, [`mean log p given summary ${formatNumber(pair.llSummary)}, given source ${formatNumber(pair.llSource)}`]),
-    h('vscode-radio-group', { class: 'scale', 'data-control': 'scale', 'aria-label': 'Bar scale', 'data-focus-key': 'scale' }, [
-      h('vscode-radio', { name: 'scale', value: 'logp', checked: scale === 'logp' }, ['log p']),
-      h('vscode-radio', { name: 'scale', value: 'p', checked: scale === 'p' }, ['p']),
-    ]),
-    renderChart(pair, scale),
   ]);
 }
 
@@ -196,5 +204,5 @@ function shortModel(name: string): string {
 /** The whole view as one tree (tests, screenshots). */
 export function renderExplorer(state: ExplorerState, ui: UiState): VElement {
   const r = renderRegions(state, ui);
-  return h('main', { class: 'explorer' }, [r.header, r.toolbar, r.list, r.detail]);
+  return h('main', { class: 'explorer' }, [r.header, r.toolbar, r.detail, r.list]);
 }

@@ -93,14 +93,55 @@ export function tokenLabel(token: TokenEvidence): string {
   return t === '' ? '␣' : t;
 }
 
+/** The tokens the chart shows: question and answer, plus the separator and end when asked for. */
+export function chartTokens(tokens: readonly TokenEvidence[], showSpecial: boolean): TokenEvidence[] {
+  return showSpecial ? [...tokens] : tokens.filter((t) => t.role === 'question' || t.role === 'answer');
+}
+
+export interface AxisTick {
+  /** Where the tick sits along the bar, 0..1 (the same fraction a bar of that value reaches). */
+  fraction: number;
+  label: string;
+}
+
+export interface BarAxis {
+  /** The log-probability at the left end of the `logp` scale (a bar of this value is empty). */
+  floor: number;
+  ticks: AxisTick[];
+  /** What the axis measures, for its caption. */
+  unit: string;
+}
+
+/**
+ * The scale of a pair's bars. On `logp` the left end is a round number just below the pair's lowest
+ * finite log-probability, so the axis ends on a labelled tick and the lowest bar is still a sliver;
+ * on `p` the axis runs 0..100%.
+ */
+export function barAxis(tokens: readonly TokenEvidence[], scale: BarScale): BarAxis {
+  if (scale === 'p') {
+    return { floor: -Infinity, unit: 'p (probability)', ticks: [0, 0.25, 0.5, 0.75, 1].map((f) => ({ fraction: f, label: `${f * 100}%` })) };
+  }
+  const finite = tokens.flatMap((t) => [t.logpSummary, t.logpSource]).filter(Number.isFinite);
+  const extent = Math.max(1, -Math.min(0, ...finite)) * 1.05;
+  // The smallest 1-2-5 step that spans the extent in at most 4 intervals.
+  let step = 0.5;
+  for (let k = 0; Math.ceil(extent / step) > 4; k++) step = [1, 2, 5][k % 3]! * 10 ** Math.floor(k / 3);
+  const intervals = Math.ceil(extent / step);
+  const floor = -intervals * step;
+  const ticks = Array.from({ length: intervals + 1 }, (_, i) => {
+    const value = floor + i * step;
+    return { fraction: i / intervals, label: formatNumber(value, Number.isInteger(step) ? 0 : 1) };
+  });
+  return { floor, unit: 'log p', ticks };
+}
+
 /**
  * Bars for a pair's tokens. On the `p` scale the length is the probability itself; on the `logp`
- * scale it runs from the pair's lowest log-probability (a sliver) to 0 (full), so both scales read
- * "longer = more likely".
+ * scale it runs from the axis floor (empty) to 0 (full), so both scales read "longer = more
+ * likely". Pass the axis of ALL the pair's tokens so hiding the separator does not rescale.
  */
-export function tokenBars(tokens: readonly TokenEvidence[], scale: BarScale): TokenBars[] {
-  const finite = tokens.flatMap((t) => [t.logpSummary, t.logpSource]).filter(Number.isFinite);
-  const floor = Math.min(-1, ...finite) * 1.05;
+export function tokenBars(tokens: readonly TokenEvidence[], scale: BarScale, axis: BarAxis = barAxis(tokens, scale)): TokenBars[] {
+  const { floor } = axis;
   const bar = (logp: number): Bar => {
     if (scale === 'p') return { value: Math.exp(logp), fraction: clamp01(Math.exp(logp)) };
     return { value: logp, fraction: Number.isFinite(logp) ? clamp01((logp - floor) / -floor) : 0 };
@@ -118,11 +159,15 @@ function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
 
-/** Scores and log-probabilities with two decimals and a real minus sign. */
+/**
+ * Scores and log-probabilities: rounded once, to two decimals, with a real minus sign. A value that
+ * rounds to zero (including -0) reads "0.00", never "−0.00".
+ */
 export function formatNumber(x: number, digits = 2): string {
   if (x === -Infinity) return '−∞';
+  if (Number.isNaN(x)) return '–';
   const s = x.toFixed(digits);
-  if (/^-0\.?0*$/.test(s)) return s.slice(1); // no "−0.00"
+  if (/^-0(\.0*)?$/.test(s)) return s.slice(1);
   return s.startsWith('-') ? `−${s.slice(1)}` : s;
 }
 

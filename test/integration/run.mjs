@@ -4,13 +4,18 @@
 // extension's own node_modules stay clean. Every run gets a fresh copy of the fixture workspace and
 // its own HOME/XDG/TMPDIR; code-server binds 127.0.0.1 and its whole process group is killed.
 //
-//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only] [--update-screenshot] [--untrusted]
+//   node test/integration/run.mjs [--no-build] [--grep <pattern>] [--bundle-only] [--untrusted | --screenshots | --vsix FILE]
 //   --untrusted: workspace trust on, the fixture never trusted, restricted workspace settings
 //   written into it; runs only suite/untrusted.test.ts
+//   --screenshots: opens a copy of examples/ (not the fixture) and runs only suite/screenshots.test.ts,
+//   which retakes the README's pictures into docs/images/ (`npm run screenshots`)
+//   --vsix FILE: installs the packaged extension into a fresh extensions folder with code-server's
+//   own --install-extension, opens a copy of examples/ and runs only suite/vsix.test.ts against the
+//   INSTALLED copy (scripts/check-vsix.mjs packages, checks the contents and runs this)
 //   env: QUALS_TEST_MODEL   model folder (default models/tiny-qagen)
 //        CHROMIUM           browser binary (default /usr/bin/chromium)
-//        QUALS_SCREENSHOT   where the squiggle + hover screenshot goes (default out/integration/;
-//                           --update-screenshot: docs/images/squiggle-hover.png, the README's)
+//        QUALS_SCREENSHOT   where the screenshots go: `QUALS-SCREENSHOT name` writes name.png in its
+//                           folder (default out/integration/squiggle-hover.png; --screenshots: docs/images/)
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -112,9 +117,16 @@ async function main() {
   ensureHost();
 
   const tmp = mkdtempSync(join(tmpdir(), 'quals-it-'));
-  const workspace = join(tmp, 'workspace');
-  cpSync(join(ROOT, 'test/integration/fixture'), workspace, { recursive: true });
   const untrusted = args.includes('--untrusted');
+  const screenshots = args.includes('--screenshots');
+  const vsix = args.includes('--vsix') ? resolve(args[args.indexOf('--vsix') + 1] ?? '') : undefined;
+  if (vsix && !existsSync(vsix)) fail(`no VSIX at ${vsix}: npm run package`);
+  // The README's pictures and the packaged extension are shown on the shipped examples, as a user
+  // would open them; the other suites run on the fixture workspace.
+  const onExamples = screenshots || vsix !== undefined;
+  const workspace = join(tmp, onExamples ? 'examples' : 'workspace');
+  cpSync(join(ROOT, onExamples ? 'examples' : 'test/integration/fixture'), workspace, { recursive: true });
+  const suiteName = untrusted ? 'untrusted' : screenshots ? 'screenshots' : vsix ? 'vsix' : undefined;
   if (untrusted) {
     // Settings that would break QUALS if VS Code applied them (suite/untrusted.test.ts reads them back).
     mkdirSync(join(workspace, '.vscode'));
@@ -142,10 +154,10 @@ async function main() {
   );
   for (const d of ['home', 'config', 'data', 'cache', 'tmp']) mkdirSync(join(tmp, d), { recursive: true });
   // suite/model-picker.test.ts: a loopback hub serving a tiny checkpoint, offered as a recommended model.
-  const hub = untrusted ? undefined : await startPickerHub();
-  const screenshot = resolve(
-    process.env.QUALS_SCREENSHOT ?? join(ROOT, args.includes('--update-screenshot') ? 'docs/images' : 'out/integration', 'squiggle-hover.png'),
-  );
+  // Not for the README's picture of the picker, which lists only the real recommended models.
+  const hub = suiteName ? undefined : await startPickerHub();
+  const screenshot = resolve(process.env.QUALS_SCREENSHOT ?? join(ROOT, screenshots ? 'docs/images' : 'out/integration', 'squiggle-hover.png'));
+  const extensionsDir = join(tmp, 'extensions');
   const env = {
     ...process.env,
     HOME: join(tmp, 'home'),
@@ -156,7 +168,8 @@ async function main() {
     QUALS_TEST_MODEL: model,
     QUALS_TEST_WORKSPACE: workspace,
     QUALS_TEST_SIGNAL_DIR: join(tmp, 'signals'),
-    ...(untrusted ? { QUALS_TEST_SUITE: 'untrusted' } : {}),
+    QUALS_TEST_EXTENSIONS_DIR: extensionsDir,
+    ...(suiteName ? { QUALS_TEST_SUITE: suiteName } : {}),
     ...(hub?.env ?? {}),
     ...(grep ? { QUALS_TEST_GREP: grep } : {}),
   };
@@ -164,10 +177,21 @@ async function main() {
 
   const port = await freePort();
   const root = join(CACHE, 'node_modules/code-server');
+  const entry = join(root, 'out/node/entry.js');
+  // --vsix: the extension under test is the installed one; the development "extension" is an empty
+  // probe that only carries the suite (VS Code runs extension tests only in development mode).
+  let devPath = ROOT;
+  if (vsix) {
+    say(`installing ${vsix} into a fresh ${extensionsDir}`);
+    run(process.execPath, [entry, '--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', userData], { env });
+    devPath = join(tmp, 'probe');
+    mkdirSync(devPath);
+    writeFileSync(join(devPath, 'package.json'), JSON.stringify({ name: 'quals-vsix-probe', publisher: 'quals-test', version: '0.0.0', engines: { vscode: '^1.95.0' } }));
+  }
   const cs = spawn(
     process.execPath,
-    [join(root, 'out/node/entry.js'), '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-      ...(untrusted ? [] : ['--disable-workspace-trust']), '--extensions-dir', join(tmp, 'extensions'), '--user-data-dir', userData],
+    [entry, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+      ...(untrusted ? [] : ['--disable-workspace-trust']), '--extensions-dir', extensionsDir, '--user-data-dir', userData],
     { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let csLog = '';
@@ -194,7 +218,7 @@ async function main() {
     say(`code-server ${CODE_SERVER} on 127.0.0.1:${port}`);
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = JSON.stringify([
-      ['extensionDevelopmentPath', remote(ROOT)],
+      ['extensionDevelopmentPath', remote(devPath)],
       ['extensionTestsPath', remote(join(ROOT, 'out/integration/suite.js'))],
       ['skipWelcome', 'true'],
     ]);
@@ -218,6 +242,11 @@ async function main() {
         // `QUALS-SCREENSHOT name` writes name.png beside the squiggle + hover one.
         const name = line.trim().split(' ')[1];
         void takeScreenshot(page, name ? join(dirname(screenshot), `${name}.png`) : screenshot, env.QUALS_TEST_SIGNAL_DIR);
+      }
+      else if (/^QUALS-PAGE /.test(line.trim())) void pageRequest(page, line.trim().slice('QUALS-PAGE '.length), env.QUALS_TEST_SIGNAL_DIR);
+      else if (/^QUALS-QUERY [\w-]+ /.test(line)) {
+        const [, id, selector] = /^QUALS-QUERY ([\w-]+) (.*)$/s.exec(line);
+        void queryDom(page, id, selector, env.QUALS_TEST_SIGNAL_DIR);
       }
       else console.log(line);
     });
@@ -256,6 +285,38 @@ async function startPickerHub() {
   return { close: () => hub.close(), env: { HF_ENDPOINT: hub.url, QUALS_TEST_EXTRA_MODELS: JSON.stringify([extra]) } };
 }
 
+/**
+ * What the suite cannot do from the extension host (suite/helpers.ts `page`): `type TEXT` replaces
+ * the focused input's text and presses Enter (VS Code's own file dialog), `key KEY` presses one key,
+ * `click SELECTOR` clicks (a playwright selector), `text SELECTOR` reads the innerText of the visible elements it matches. The answer is written to
+ * signals/page.json.
+ */
+async function pageRequest(page, request, signalDir) {
+  const [verb, ...rest] = request.split(' ');
+  const arg = rest.join(' ');
+  let answer;
+  try {
+    if (verb === 'type') {
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(arg);
+      await page.keyboard.press('Enter');
+      answer = { ok: true };
+    } else if (verb === 'key') {
+      await page.keyboard.press(arg);
+      answer = { ok: true };
+    } else if (verb === 'click') {
+      await page.click(arg, { timeout: 5000 });
+      answer = { ok: true };
+    } else if (verb === 'text') {
+      answer = { ok: true, text: await page.$$eval(arg, (els) => els.filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).display !== 'none').map((e) => e.innerText)) };
+    } else answer = { ok: false, error: `unknown page request "${verb}"` };
+  } catch (e) {
+    answer = { ok: false, error: String(e) };
+  }
+  writeFileSync(join(signalDir, 'page.json.tmp'), JSON.stringify(answer));
+  renameSync(join(signalDir, 'page.json.tmp'), join(signalDir, 'page.json'));
+}
+
 /** The suite asks for a screenshot when a squiggle and its hover are on screen; it waits for the signal file. */
 async function takeScreenshot(page, file, signalDir) {
   try {
@@ -269,6 +330,39 @@ async function takeScreenshot(page, file, signalDir) {
   } finally {
     writeFileSync(join(signalDir, 'screenshot-done'), '');
   }
+}
+
+/**
+ * `QUALS-QUERY id selector`: what the page shows, for checks the extension host cannot make (the
+ * webview's layout and computed colours). Every frame is searched (webviews are nested iframes);
+ * the answer, one entry per match with its box in its frame and computed colours, goes to
+ * query-<id>.json in the signal folder (suite/dom-query.ts reads it).
+ */
+async function queryDom(page, id, selector, signalDir) {
+  const found = [];
+  for (const frame of page.frames()) {
+    try {
+      found.push(
+        ...(await frame.$$eval(selector, (els) =>
+          els.map((e) => {
+            const r = e.getBoundingClientRect();
+            const cs = getComputedStyle(e);
+            return {
+              top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+              text: (e.textContent ?? '').trim().slice(0, 200),
+              backgroundColor: cs.backgroundColor, backgroundImage: cs.backgroundImage,
+              bodyClass: document.body.className,
+            };
+          }),
+        )),
+      );
+    } catch {
+      // a frame that navigated away or is not ready: it has nothing to match
+    }
+  }
+  const file = join(signalDir, `query-${id}.json`);
+  writeFileSync(`${file}.tmp`, JSON.stringify(found));
+  renameSync(`${file}.tmp`, file);
 }
 
 main().catch((e) => fail(e?.stack ?? String(e)));

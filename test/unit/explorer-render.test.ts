@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ExplorerState } from '../../src/shared/explorer-messages';
 import { DEFAULT_UI, parseUiState, renderExplorer, renderRegions, type UiState } from '../../webview/render';
 import { byClass, findAll, textOf, toHtml } from '../../webview/vnode';
-import { listPairs, readResult, tokenBars } from '../../webview/view-model';
+import { barAxis, formatNumber, listPairs, readResult, tokenBars } from '../../webview/view-model';
 import { fixtureResult } from './explorer-fixture';
 
 const summary = { uri: 'file:///w/fight.summary.md', name: 'fight.summary.md' };
@@ -156,6 +156,88 @@ test('document and model text is never markup', () => {
 
 test('saved UI state is read defensively', () => {
   assert.deepEqual(parseUiState(undefined), DEFAULT_UI);
-  assert.deepEqual(parseUiState({ sort: 'position', flaggedOnly: true, scale: 'p', selectedPairId: 'q3' }), { sort: 'position', flaggedOnly: true, scale: 'p', selectedPairId: 'q3' });
+  assert.deepEqual(parseUiState({ sort: 'position', flaggedOnly: true, scale: 'p', selectedPairId: 'q3', showSpecial: true }), {
+    sort: 'position',
+    flaggedOnly: true,
+    scale: 'p',
+    selectedPairId: 'q3',
+    showSpecial: true,
+  });
+  assert.equal(parseUiState({ showSpecial: 'yes' }).showSpecial, false);
   assert.deepEqual(parseUiState({ sort: 'bogus', flaggedOnly: 'yes', selectedPairId: 7 }), DEFAULT_UI);
+});
+
+test('the chart comes before the list, so the side bar shows it above the list', () => {
+  const tree = renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2' });
+  const order = tree.children.map((c) => (typeof c === 'string' ? c : (c.attrs.class ?? '').split(' ')[0]));
+  assert.deepEqual(order, ['result-header', 'toolbar', 'pair-detail', 'pair-list']);
+});
+
+test('no button repeats the title-bar actions (Copy as JSON, Save report) or another button', () => {
+  const tree = renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2' });
+  const buttons = findAll(tree, (el) => el.tag === 'vscode-button').map(textOf);
+  assert.deepEqual(buttons, ['Show in source']);
+  assert.equal(findAll(tree, (el) => el.attrs['data-action'] === 'copyJson' || el.attrs['data-action'] === 'saveReport').length, 0);
+  // With no pairs there is nothing to sort or filter: no toolbar at all.
+  const result = { ...fixtureResult(), status: 'no-pairs' as const, score: null, pairs: [] };
+  assert.equal(renderRegions(resultState({ result }), DEFAULT_UI).toolbar, null);
+});
+
+test('⟨sep⟩ and ⟨end⟩ are charted only when the toggle is on, on the same scale', () => {
+  const labels = (showSpecial: boolean) => byClass(renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2', showSpecial }), 'token-text').map(textOf);
+  assert.deepEqual(labels(false), ['Who', 'beat', 'Tyson', 'Fury', '?', 'K', 'lit', 'schko']);
+  assert.deepEqual(labels(true), ['Who', 'beat', 'Tyson', 'Fury', '?', '⟨sep⟩', 'K', 'lit', 'schko', '⟨end⟩']);
+  const widths = (showSpecial: boolean) =>
+    findAll(renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2', showSpecial }), (el) => el.attrs.class === 'bar bar-source').map((b) => b.style.width);
+  assert.deepEqual(widths(true).filter((_, i) => i !== 5 && i !== 9), widths(false), 'showing the separator does not rescale the bars');
+  const toggle = findAll(renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2' }), (el) => el.attrs['data-control'] === 'special')[0]!;
+  assert.equal(toggle.attrs.checked, undefined, 'off by default');
+});
+
+test('the bars have an axis in log-prob units that ends on round ticks; the p scale runs 0..100%', () => {
+  const tokens = fixtureResult().pairs[1]!.tokens; // lowest log p -7.5
+  const axis = barAxis(tokens, 'logp');
+  assert.equal(axis.floor, -8);
+  assert.deepEqual(axis.ticks.map((t) => t.label), ['−8', '−6', '−4', '−2', '0']);
+  assert.deepEqual(axis.ticks.map((t) => t.fraction), [0, 0.25, 0.5, 0.75, 1]);
+  // A bar of value v reaches the tick of v.
+  const [bar] = tokenBars([{ ...tokens[0]!, logpSummary: -4, logpSource: -2 }], 'logp', axis);
+  assert.equal(bar!.summary.fraction, 0.5);
+  assert.equal(bar!.source.fraction, 0.75);
+  // Small pairs get fractional steps; huge ones coarse steps; never more than 4 intervals.
+  const flat = (lo: number) => [{ ...tokens[0]!, logpSummary: lo, logpSource: -0.1 }];
+  assert.deepEqual(barAxis(flat(-0.3), 'logp').ticks.map((t) => t.label), ['−1.5', '−1.0', '−0.5', '0.0']);
+  assert.deepEqual(barAxis(flat(-37), 'logp').ticks.map((t) => t.label), ['−40', '−30', '−20', '−10', '0']);
+  assert.deepEqual(barAxis(flat(-Infinity), 'logp').floor, -1.5, 'a ruled-out token does not stretch the axis');
+  assert.deepEqual(barAxis(tokens, 'p').ticks.map((t) => t.label), ['0%', '25%', '50%', '75%', '100%']);
+  const rendered = byClass(renderExplorer(resultState(), { ...DEFAULT_UI, selectedPairId: 'q2' }), 'axis-tick');
+  assert.deepEqual(rendered.map(textOf), ['−8', '−6', '−4', '−2', '0']);
+  assert.deepEqual(rendered.map((t) => t.style.left), ['0.0%', '25.0%', '50.0%', '75.0%', '100.0%']);
+});
+
+test('one rounding, and a value that rounds to zero reads 0.00, never −0.00', () => {
+  assert.equal(formatNumber(-0.004), '0.00');
+  assert.equal(formatNumber(-0), '0.00');
+  assert.equal(formatNumber(-0.0049, 1), '0.0');
+  assert.equal(formatNumber(-0.4, 0), '0');
+  assert.equal(formatNumber(-0.005), '−0.01');
+  assert.equal(formatNumber(-2.345), '−2.35');
+  assert.equal(formatNumber(1.5), '1.50');
+  assert.equal(formatNumber(-Infinity), '−∞');
+  const result = fixtureResult();
+  result.pairs[1]!.tokens[0]!.logpSource = -0.302; // difference −0.002 for "Who"
+  const html = toHtml(renderExplorer(resultState({ result }), { ...DEFAULT_UI, selectedPairId: 'q2' }));
+  assert.match(html, /“Who” \(question\)[^"]*difference 0\.00/);
+  assert.doesNotMatch(html, /[−-]0\.00/);
+});
+
+test('the settings line is folded into a disclosure', () => {
+  const computedWith = { mode: 'paper' as const, beamSearch: 'grouped' as const, options: { numBeams: 30 }, origin: { numBeams: 'user' as const } };
+  const header = renderRegions(resultState({ result: { ...fixtureResult(), computedWith } }), DEFAULT_UI).header;
+  const folded = byClass(header, 'meta-settings')[0]!;
+  assert.equal(folded.tag, 'details');
+  assert.equal(folded.attrs.open, undefined, 'closed by default');
+  assert.equal(textOf(findAll(folded, (el) => el.tag === 'summary')[0]!), 'Settings');
+  assert.match(textOf(folded), /numBeams 30/);
+  assert.equal(byClass(renderRegions(resultState(), DEFAULT_UI).header, 'meta-settings').length, 0, 'absent from older results');
 });

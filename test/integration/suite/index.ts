@@ -10,7 +10,10 @@ import { registerExplorerTests } from './explorer.test';
 import { registerLocalisationTests } from './localisation.test';
 import { registerEditorUxTests } from './editor-ux.test';
 import { registerModelPickerTests } from './model-picker.test';
+import { registerModelSettingsTests } from './model-settings.test';
 import { registerUntrustedTests } from './untrusted.test';
+import { registerScreenshotTests } from './screenshots.test';
+import { registerVsixTests } from './vsix.test';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'spec', ...(process.env.QUALS_TEST_GREP ? { grep: process.env.QUALS_TEST_GREP } : {}) });
@@ -18,11 +21,15 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'extension.test.ts', mocha);
   // run.mjs --untrusted opens the workspace in restricted mode, where only these tests apply.
   if (process.env.QUALS_TEST_SUITE === 'untrusted') registerUntrustedTests();
+  // run.mjs --screenshots and --vsix open examples/, where only their own tests apply.
+  else if (process.env.QUALS_TEST_SUITE === 'screenshots') registerScreenshotTests();
+  else if (process.env.QUALS_TEST_SUITE === 'vsix') registerVsixTests();
   else {
     registerExtensionTests();
     registerExplorerTests();
     registerLocalisationTests(); // after the explorer's own tests: it leaves the explorer showing boxing
     registerEditorUxTests();
+    registerModelSettingsTests();
     registerModelPickerTests(); // last: it switches the user's model (and switches it back)
   }
   return new Promise((resolve, reject) => {

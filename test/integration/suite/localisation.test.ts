@@ -6,7 +6,7 @@
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, modelReady, open, qualsDiagnostics, screenshot, waitFor } from './helpers';
+import { api, modelReady, open, qualsDiagnostics, waitFor } from './helpers';
 
 /** The range of `word` inside the "summary" value of a JSONL line. */
 function jsonlSummaryWord(doc: vscode.TextDocument, line: number, word: string): vscode.Range {
@@ -30,22 +30,6 @@ export function registerLocalisationTests(): void {
       assert.match(d.message, /^Not supported by source: "Joshua"/);
       assert.match(d.message, /; 2 QA pairs\)$/);
       assert.ok(!qualsDiagnostics(doc.uri).some((x) => /Dusseldorf/.test(doc.getText(x.range))), 'the answer the source agrees with is not flagged');
-      // The README's screenshots: the squiggle with its hover, then the explorer on the same summary.
-      // One editor at full width, as a user reading a summary would see it.
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-      await vscode.commands.executeCommand('workbench.action.closeSidebar');
-      const editor = await vscode.window.showTextDocument(doc);
-      editor.selection = new vscode.Selection(want.start.translate(0, 2), want.start.translate(0, 2));
-      await vscode.commands.executeCommand('notifications.clearAll'); // earlier tests' toasts are not part of the picture
-      await vscode.commands.executeCommand('editor.action.showHover');
-      await new Promise((r) => setTimeout(r, 800)); // the hover widget animates in before the screenshot
-      await screenshot();
-      await vscode.commands.executeCommand('editor.action.hideHover');
-      await vscode.commands.executeCommand('quals.explorer.focus');
-      await vscode.window.showTextDocument(doc, { preserveFocus: false });
-      await vscode.commands.executeCommand('notifications.clearAll');
-      await new Promise((r) => setTimeout(r, 1200)); // the webview paints after it is revealed
-      await screenshot('explorer-window');
     });
 
     test('examples/news.jsonl: the swapped, invented and changed words are the ones underlined', async () => {
