@@ -1,6 +1,7 @@
 /**
- * Activation only: builds the client context and wires the features to it. The scoring engine
- * never loads here: it lives in the language server process (dist/server.js).
+ * Activation only: builds the client context and wires the features to it. Cheap: the language
+ * server (dist/server.js, where the scoring engine lives) starts only once a paired summary or a
+ * JSONL dataset is open, or a command needs it (./client/lazy-start.ts).
  */
 import type * as vscode from 'vscode';
 import { serverInfoRequest } from './protocol';
@@ -14,6 +15,7 @@ import { registerStatusBar } from './client/status-bar';
 import { registerContextKeys } from './client/context-keys';
 import { registerDiskChangeRechecks } from './client/disk-changes';
 import { registerJsonlLenses } from './client/jsonl-lens';
+import { registerLazyStart } from './client/lazy-start';
 
 export async function activate(context: vscode.ExtensionContext): Promise<QualsApi> {
   const ctx = new Ctx(context);
@@ -21,17 +23,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<QualsA
   const picker = registerModelPicker(ctx);
   registerStatusItem(ctx);
   const statusBar = registerStatusBar(ctx);
-  const contextKeys = registerContextKeys(ctx);
+  const detector = registerLazyStart(ctx);
+  const contextKeys = registerContextKeys(ctx, detector);
   registerDiskChangeRechecks(ctx);
   registerJsonlLenses(ctx);
   registerExplorer(ctx);
-  try {
-    await ctx.start();
-  } catch (e) {
-    void ctx.notifier.error('The QUALS server did not start.', e, { title: 'Restart Server', run: () => ctx.restart() });
-  }
   return {
     host: ctx,
+    serverStarted: () => ctx.started,
     serverInfo: async () => ctx.running?.sendRequest(serverInfoRequest),
     documentStatus: (uri) => ctx.documentStatus(uri),
     shownMessages: ctx.notifier.shown,

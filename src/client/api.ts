@@ -10,6 +10,8 @@ import type { DocumentStatusParams } from '../protocol';
 
 export interface QualsApi {
   readonly host: ExplorerHost;
+  /** False until the server was first started (only for a paired summary, a dataset or a command). */
+  serverStarted(): boolean;
   /** The server's pid, version and model state; undefined while the server is not running. */
   serverInfo(): Promise<ServerInfo | undefined>;
   documentStatus(uri: string): DocumentStatusParams | undefined;

@@ -14,11 +14,8 @@ const MAX_FILES = 2000;
 
 export function checkAllSummaries(ctx: Ctx) {
   return async (): Promise<CheckAllTally | undefined> => {
-    const client = ctx.running;
-    if (!client) {
-      void ctx.notifier.warn('The QUALS server is not running.', { title: 'Restart Server', run: () => ctx.restart() });
-      return undefined;
-    }
+    const client = await ctx.requireRunning();
+    if (!client) return undefined;
     let t: CheckAllTally = { checked: 0, findings: 0, filesWithFindings: 0, failed: 0 };
     let cancelled = false;
     await vscode.window.withProgress(

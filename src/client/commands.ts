@@ -1,9 +1,8 @@
 /**
  * Commands: one small factory per command, registered from one table. Commands that need the
- * server fall back to offering a restart when it is not running.
+ * server start it if it never ran, and offer a restart when it is not running.
  */
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
 import { Commands, pairingRequest, scoreRequest, type ScoreResponse } from '../protocol';
 import { formatScore } from '../scoring/localise';
 import { checkAllSummaries } from './check-all';
@@ -19,16 +18,10 @@ function targetUri(arg: unknown): string | undefined {
   return vscode.window.activeTextEditor?.document.uri.toString();
 }
 
-function requireServer(ctx: Ctx): LanguageClient | undefined {
-  const client = ctx.running;
-  if (!client) void ctx.notifier.warn('The QUALS server is not running.', { title: 'Restart Server', run: () => ctx.restart() });
-  return client;
-}
-
 const scoreSummary: Factory = (ctx) => async (arg) => {
   const uri = targetUri(arg);
   if (!uri) return void ctx.notifier.info('Open a summary to score it with QUALS.');
-  const client = requireServer(ctx);
+  const client = await ctx.requireRunning();
   if (!client) return;
   const name = vscode.Uri.parse(uri).path.split('/').pop();
   const response = await vscode.window.withProgress(
@@ -59,7 +52,7 @@ function reportScore(ctx: Ctx, r: ScoreResponse): Thenable<void> | undefined {
 
 const recheck: Factory = (ctx) => async (arg) => {
   const uri = targetUri(arg);
-  const client = requireServer(ctx);
+  const client = await ctx.requireRunning();
   if (uri && client) return client.sendRequest(scoreRequest, { uri });
   return undefined;
 };
@@ -67,7 +60,7 @@ const recheck: Factory = (ctx) => async (arg) => {
 const pairWithSource: Factory = (ctx) => async (arg) => {
   const uri = targetUri(arg);
   if (!uri) return void ctx.notifier.info('Open a summary first, then run "QUALS: Pair with Source...".');
-  const client = requireServer(ctx);
+  const client = await ctx.requireRunning();
   if (!client) return;
   const current = await client.sendRequest(pairingRequest, { uri });
   if (current.via === 'directive' || current.via === 'rule' || current.via === 'jsonl') {

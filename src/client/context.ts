@@ -92,6 +92,35 @@ export class Ctx implements ExplorerHost {
     return this.client?.state === State.Running ? this.client : undefined;
   }
 
+  /** False until the server was first asked for (it starts lazily: ./lazy-start.ts). */
+  get started(): boolean {
+    return this.client !== undefined;
+  }
+
+  private starting: Promise<void> | undefined;
+
+  /**
+   * Starts the server if it never ran (a summary or dataset was opened, or a command needs it)
+   * and resolves with the running client, or undefined when it is not running.
+   */
+  async ensureRunning(): Promise<LanguageClient | undefined> {
+    if (!this.started && !this.starting) {
+      this.starting = this.start()
+        .catch((e: unknown) => void this.notifier.error('The QUALS server did not start.', e, { title: 'Restart Server', run: () => this.restart() }))
+        .finally(() => (this.starting = undefined));
+    }
+    await this.starting;
+    if (this.client && this.client.state === State.Starting) await this.client.start().catch(() => undefined);
+    return this.running;
+  }
+
+  /** As ensureRunning, for commands: says so (with a way out) when the server is not running. */
+  async requireRunning(): Promise<LanguageClient | undefined> {
+    const client = await this.ensureRunning();
+    if (!client) void this.notifier.warn('The QUALS server is not running.', { title: 'Restart Server', run: () => this.restart() });
+    return client;
+  }
+
   async start(): Promise<void> {
     this.stopping = false;
     if (!this.client) this.client = this.createClient();

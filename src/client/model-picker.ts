@@ -3,7 +3,8 @@
  * ONNX folder, or a local Hugging Face checkpoint to import. Hub models and checkpoints are made
  * ready by the language server (`quals/prepareModel`: download, import; CPU-heavy, so never in the
  * extension host) into the extension's global storage, under one cancellable progress
- * notification; only then is the choice saved in the USER settings. Also "QUALS: Open Example
+ * notification; only then is the choice saved in the user settings (the remote machine's in a
+ * remote window: ./model-settings.ts). Also "QUALS: Open Example
  * Summary" (`quals.openExample`), the walkthrough's second step.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import * as vscode from 'vscode';
 import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressReport } from 'vscode-languageclient/node';
 import { Commands, pairingRequest, prepareModelRequest, type PrepareModelResponse } from '../protocol';
 import type { Ctx } from './context';
+import { modelSettingPlace, saveModelSetting } from './model-settings';
 import {
   actionFor,
   checkpointAction,
@@ -159,11 +161,8 @@ export class ModelPicker {
 
   /** Asks the server to download / import, under a cancellable progress notification; saves on success. */
   private async prepare(action: PrepareAction): Promise<ChooseModelOutcome> {
-    const client = this.ctx.running;
-    if (!client) {
-      void this.ctx.notifier.warn('The QUALS server is not running.', { title: 'Restart Server', run: () => this.ctx.restart() });
-      return { state: 'error', message: 'server not running' };
-    }
+    const client = await this.ctx.requireRunning();
+    if (!client) return { state: 'error', message: 'server not running' };
     const progressLog: string[] = [];
     let response: PrepareModelResponse | undefined;
     try {
@@ -211,10 +210,10 @@ export class ModelPicker {
     return { ...saved, dir: response.dir, progress: progressLog };
   }
 
-  /** Saves `quals.model` in the USER settings, saying when a workspace value still overrides it. */
+  /** Saves `quals.model` in the user settings (./model-settings.ts), saying when a workspace value still overrides it. */
   private async save(model: string, format?: string): Promise<ChooseModelOutcome> {
+    await saveModelSetting(model);
     const config = vscode.workspace.getConfiguration('quals');
-    await config.update('model', model, vscode.ConfigurationTarget.Global);
     const inspect = config.inspect<string>('model');
     const overridden = vscode.workspace.isTrusted && (inspect?.workspaceFolderValue || inspect?.workspaceValue);
     const modelFormat = config.get<string>('modelFormat') ?? 'auto';
@@ -222,7 +221,7 @@ export class ModelPicker {
       overridden ? `The workspace setting "quals.model" (${String(overridden)}) still applies in this workspace.` : '',
       format && modelFormat !== 'auto' && modelFormat !== format ? `"quals.modelFormat" is "${modelFormat}" but this model uses "${format}".` : '',
     ].filter(Boolean);
-    void this.ctx.notifier.info([`QUALS now uses ${model}.`, ...notes].join(' '));
+    void this.ctx.notifier.info([`QUALS now uses ${model}.`, `Saved in ${modelSettingPlace()}.`, ...notes].join(' '));
     return { state: 'saved', model };
   }
 }
@@ -248,7 +247,7 @@ async function openExample(ctx: Ctx): Promise<vscode.Uri | undefined> {
     void ctx.notifier.info('No example summary found: open a summary named like "x.summary.md" next to its source "x.md".');
     return undefined;
   }
-  const source = await ctx.running?.sendRequest(pairingRequest, { uri: summary.toString() }).then((p) => p.sourceUri, () => undefined);
+  const source = await (await ctx.ensureRunning())?.sendRequest(pairingRequest, { uri: summary.toString() }).then((p) => p.sourceUri, () => undefined);
   if (source) await vscode.window.showTextDocument(vscode.Uri.parse(source), { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
   await vscode.window.showTextDocument(summary, { viewColumn: source ? vscode.ViewColumn.One : vscode.ViewColumn.Active });
   return summary;

@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { Commands, type ModelStatusParams } from '../protocol';
+import { openModelSettings, saveModelSetting } from './model-settings';
 
 export interface Action {
   title: string;
@@ -62,7 +63,7 @@ export class Notifier {
     }
     const actions: Action[] = [
       { title: 'Choose Folder...', run: () => chooseModelFolder() },
-      { title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'quals.model') },
+      { title: 'Open Settings', run: () => openModelSettings() },
     ];
     const message = `QUALS could not load the model "${status.model}": ${status.message ?? status.code}`;
     void this.show('error', message, actions);
@@ -79,9 +80,13 @@ export class Notifier {
   }
 }
 
-/** "Choose Folder...": stores the folder in the USER settings (workspace values are ignored when untrusted). */
-export async function chooseModelFolder(): Promise<void> {
+/**
+ * "Choose Folder...": stores the folder in the user settings, the remote machine's in a remote
+ * window (./model-settings.ts; workspace values are ignored when untrusted).
+ */
+export async function chooseModelFolder(): Promise<string | undefined> {
   const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use as QUALS Model' });
-  if (!picked?.[0]) return;
-  await vscode.workspace.getConfiguration('quals').update('model', picked[0].fsPath, vscode.ConfigurationTarget.Global);
+  if (!picked?.[0]) return undefined;
+  await saveModelSetting(picked[0].fsPath);
+  return picked[0].fsPath;
 }

@@ -24,7 +24,7 @@ export function registerStatusBar(ctx: Ctx): () => { text: string; command?: str
     const doc = vscode.window.activeTextEditor?.document;
     const enabled = vscode.workspace.getConfiguration('quals', doc?.uri).get<boolean>('statusBar.enabled', true);
     const status = doc ? ctx.documentStatus(doc.uri.toString()) : undefined;
-    const view = enabled && doc && (status || !ctx.running) ? statusBarView(!!ctx.running, status, ctx.modelStatus(), unsupportedCount(doc.uri)) : undefined;
+    const view = enabled && doc && (status || (ctx.started && !ctx.running)) ? statusBarView(!!ctx.running, status, ctx.modelStatus(), unsupportedCount(doc.uri)) : undefined;
     if (!view) {
       item.hide();
       visible = false;

@@ -20,6 +20,11 @@ export function registerStatusItem(ctx: Ctx): void {
     const model = ctx.modelStatus();
     clearTimeout(spinnerTimer);
     item.busy = false;
+    if (!ctx.started) {
+      // Nothing opened that QUALS checks: no server, and nothing to say.
+      item.selector = NO_DOCUMENT;
+      return;
+    }
     if (!ctx.running) {
       item.text = 'QUALS: server stopped';
       item.severity = vscode.LanguageStatusSeverity.Warning;

@@ -4,6 +4,7 @@
  * no scripts (its CSP forbids them) and every piece of document and model text is escaped, since
  * summaries and model output are untrusted.
  */
+import { describeSettings } from '../scoring/input-notes';
 import type { QaPairResult, QualsResult, TextSpan } from '../scoring/result';
 import { renderChart } from '../../webview/chart';
 import { h, toHtml, escapeHtml, type VChild, type VElement } from '../../webview/vnode';
@@ -27,11 +28,14 @@ export function renderHtmlReport(input: ReportInput): string {
   const reading = readResult(result, threshold);
   const warning = truncationWarning(result);
   const pairs = listPairs(result.pairs, 'score', false, threshold);
+  // The same line as the CLI report and the explorer, so a shared report says how it was computed.
+  const settings = describeSettings(result);
   const body = h('body', {}, [
     h('h1', {}, [`QUALS report: ${input.summaryName}`]),
     h('p', { class: 'meta' }, [
       `Source: ${input.sourceName} · Model: ${result.model.name} (${result.model.format}, ${result.model.device}) · ${result.mode} mode · ${input.generatedAt.toISOString()}`,
     ]),
+    settings ? h('p', { class: 'meta meta-settings' }, [`Settings: ${settings}`]) : null,
     h('section', { class: `overall level-${reading.level}` }, [
       result.score !== null ? h('span', { class: 'score' }, [formatNumber(result.score)]) : null,
       h('strong', {}, [` ${reading.label}. `]),

@@ -5,6 +5,7 @@
  *   2. the `quals.pairs` rules (summary glob -> source patterns, first existing source wins),
  *   3. a pairing the user picked with "QUALS: Pair with Source...",
  * and JSONL datasets pair every line's summary with that line's document (./jsonl-lines.ts).
+ * Directive comments (`quals-source`, `quals-ignore`) are never scored: they are blanked out.
  */
 
 /** One `quals.pairs` rule. */
@@ -98,6 +99,10 @@ export interface SummaryDirective {
 }
 
 const COMMENT_DIRECTIVE = /<!--\s*quals-source:\s*(.*?)\s*-->/;
+/** `<!-- quals-ignore: Lyon, Joshua Klitschko -->`: findings on these words are not shown (any file type; plain text too). */
+const IGNORE_DIRECTIVE = /<!--\s*quals-ignore:(.*?)-->/g;
+/** Every directive comment: blanked before scoring. */
+const ANY_DIRECTIVE = /<!--\s*quals-(?:source|ignore):.*?-->/g;
 const FRONT_MATTER = /^---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 
 /** Finds the source directive in a summary (the comment directive wins over front matter). */
@@ -125,8 +130,64 @@ function unquote(s: string): string {
 export function scoredSummaryText(text: string): { text: string; offset: number } {
   const fm = FRONT_MATTER.exec(text);
   const offset = fm ? fm[0].length : 0;
-  const body = text.slice(offset).replace(new RegExp(COMMENT_DIRECTIVE.source, 'g'), (m) => ' '.repeat(m.length));
+  const body = text.slice(offset).replace(ANY_DIRECTIVE, (m) => m.replace(/[^\r\n]/g, ' '));
   return { text: body, offset };
+}
+
+/** One `<!-- quals-ignore: ... -->` comment: where it is in the text and the words it lists. */
+export interface IgnoreDirective {
+  start: number;
+  end: number;
+  /** Where a new word is appended (just before `-->`, after any trailing spaces are trimmed). */
+  insertAt: number;
+  words: string[];
+}
+
+/** The `quals-ignore` comments of a summary, in order. Words are comma-separated; empty ones are dropped. */
+export function findIgnoreDirectives(text: string): IgnoreDirective[] {
+  return [...text.matchAll(IGNORE_DIRECTIVE)].map((m) => {
+    const list = m[1]!;
+    const start = m.index!;
+    const listStart = start + m[0].indexOf('quals-ignore:') + 'quals-ignore:'.length;
+    return {
+      start,
+      end: start + m[0].length,
+      insertAt: listStart + list.trimEnd().length,
+      words: list.split(',').map(normaliseWords).filter(Boolean),
+    };
+  });
+}
+
+/** Every word or phrase the summary's `quals-ignore` comments list. */
+export function ignoredWords(text: string): string[] {
+  return [...new Set(findIgnoreDirectives(text).flatMap((d) => d.words))];
+}
+
+function normaliseWords(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().toLocaleLowerCase();
+}
+
+/**
+ * True when a finding's blamed text is listed: the same words (case and spacing aside), or a word
+ * run inside a listed phrase (ignoring "Joshua Klitschko" also hides a finding on "Klitschko").
+ */
+export function isIgnoredWord(blamed: string, listed: readonly string[]): boolean {
+  const b = normaliseWords(blamed);
+  if (!b) return false;
+  return listed.some((w) => w === b || ` ${w} `.includes(` ${b} `));
+}
+
+/** The text of a directive that ignores `word`, or null when the word cannot be written in one. */
+export function ignoreDirectiveText(word: string): string | null {
+  const w = word.replace(/\s+/g, ' ').trim();
+  if (!w || w.includes(',') || w.includes('--') || w.includes('>')) return null;
+  return `<!-- quals-ignore: ${w} -->`;
+}
+
+/** Where a new directive line goes: after YAML front matter (which must stay first), else at the top. */
+export function directiveInsertOffset(text: string): number {
+  const fm = FRONT_MATTER.exec(text);
+  return fm ? fm[0].length : 0;
 }
 
 /**
@@ -138,7 +199,7 @@ export function blankDirectives(text: string): string {
   const blank = (m: string) => m.replace(/[^\r\n]/g, ' ');
   const fm = FRONT_MATTER.exec(text);
   const head = fm ? blank(fm[0]) : '';
-  return head + text.slice(head.length).replace(new RegExp(COMMENT_DIRECTIVE.source, 'g'), blank);
+  return head + text.slice(head.length).replace(ANY_DIRECTIVE, blank);
 }
 
 export { DEFAULT_JSONL_FIELDS, readJsonlLine, splitLines } from './jsonl-lines';

@@ -11,7 +11,7 @@ import { URI } from 'vscode-uri';
 import type { DocumentStatusParams, ResultParams, ScoreResponse, WorkspaceStateParams } from '../protocol';
 import type { QualsEngine } from '../scoring/engine-api';
 import { CancelledError, InputError, ModelError, throwIfAborted } from '../scoring/errors';
-import { readJsonlLine, scoredSummaryText, splitLines } from '../scoring/pairing';
+import { ignoredWords, readJsonlLine, scoredSummaryText, splitLines } from '../scoring/pairing';
 import type { QualsResult } from '../scoring/result';
 import { DIAGNOSTIC_SOURCE, inputNoteDiagnostics, isFlagged, toDiagnostics, type Placement } from './diagnostics';
 import { countInputs, describeInputCounts, emptyInputCounts, inputNotes } from '../scoring/input-notes';
@@ -138,7 +138,14 @@ export class Checker {
       summaryRange: (s, e) => ({ start: doc.positionAt(scored.offset + s), end: doc.positionAt(scored.offset + e) }),
       sourceLocation: (s, e) => ({ uri: sourceUri, range: { start: sourceDoc.positionAt(s), end: sourceDoc.positionAt(e) } }),
     };
-    const diagnostics = toDiagnostics(result, place, { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored, summary: scored.text });
+    const diagnostics = toDiagnostics(result, place, {
+      ...settings,
+      severity: settings.diagnosticSeverity,
+      uri: doc.uri,
+      ignored: state.ignored,
+      summary: scored.text,
+      ignoredWords: ignoredWords(doc.getText()),
+    });
     const params: ResultParams = { uri: doc.uri, version: doc.version, sourceUri, result, ...(scored.offset ? { summaryOffset: scored.offset } : {}) };
     if (!this.publish(doc, sourceUri, [params], [...diagnostics, ...inputNoteDiagnostics(result, place)], signal)) return { state: 'cancelled' };
     const input = inputNotes(result).join('; ');

@@ -5,6 +5,7 @@
 import { CodeActionKind, type CodeAction, type Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { Commands, type IgnoredFinding } from '../protocol';
+import { directiveInsertOffset, findIgnoreDirectives, ignoreDirectiveText, isJsonlPath } from '../scoring/pairing';
 import { DIAGNOSTIC_SOURCE, type FindingData } from './diagnostics';
 
 function findingData(d: Diagnostic): FindingData | null {
@@ -41,6 +42,8 @@ export function codeActionsFor(doc: TextDocument, diagnostics: readonly Diagnost
       diagnostics: [d],
       command: { title: 'Ignore this finding', command: Commands.ignoreFinding, arguments: findings },
     });
+    const inline = inlineIgnore(doc, data.word ?? data.answer, d);
+    if (inline) actions.push(inline);
   }
   if (ours.length > 0) {
     const all = ours.map((o) => o.d);
@@ -60,4 +63,34 @@ export function codeActionsFor(doc: TextDocument, diagnostics: readonly Diagnost
     );
   }
   return actions;
+}
+
+/**
+ * "Ignore 'X' in this file (inline comment)": adds the word to the summary's first
+ * `<!-- quals-ignore: ... -->` comment, or writes one at the top (after front matter), then
+ * re-checks so the squiggle goes before the file is saved. Not for JSONL datasets, whose lines
+ * must stay JSON.
+ */
+function inlineIgnore(doc: TextDocument, word: string, d: Diagnostic): CodeAction | null {
+  const directive = ignoreDirectiveText(word);
+  if (!directive || isJsonlPath(doc.uri)) return null;
+  const text = doc.getText();
+  const existing = findIgnoreDirectives(text)[0];
+  const w = word.replace(/\s+/g, ' ').trim();
+  const edit = existing
+    ? { range: at(doc, existing.insertAt), newText: existing.words.length > 0 ? `, ${w}` : ` ${w}` }
+    : { range: at(doc, directiveInsertOffset(text)), newText: `${directive}\n` };
+  const title = `Ignore '${w}' in this file (inline comment)`;
+  return {
+    title,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [d],
+    edit: { changes: { [doc.uri]: [edit] } },
+    command: { title, command: Commands.recheck, arguments: [doc.uri] },
+  };
+}
+
+function at(doc: TextDocument, offset: number) {
+  const p = doc.positionAt(offset);
+  return { start: p, end: p };
 }

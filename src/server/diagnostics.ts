@@ -8,6 +8,7 @@ import type { IgnoredFinding } from '../protocol';
 import { differingSourceAnswer, findingMessage, isFlagged, localise, type Finding } from '../scoring/localise';
 import type { QaPairResult, QualsResult } from '../scoring/result';
 import { inputNotes } from '../scoring/input-notes';
+import { isIgnoredWord } from '../scoring/pairing';
 import type { SeverityName } from './settings';
 
 export { isFlagged };
@@ -50,6 +51,8 @@ export interface DiagnosticOptions {
   ignored: readonly IgnoredFinding[];
   /** The summary text given to the engine; without it findings sit on the answer spans. */
   summary?: string;
+  /** Words listed by the summary's `<!-- quals-ignore: ... -->` comments (normalised, ../scoring/pairing.ts). */
+  ignoredWords?: readonly string[];
 }
 
 const SEVERITY: Record<SeverityName, DiagnosticSeverity> = {
@@ -79,7 +82,8 @@ export function toDiagnostics(result: QualsResult, place: Placement, opts: Diagn
     opts.summary === undefined
       ? answerSpanFindings(result, opts)
       : localise(result, opts.summary, { threshold: opts.threshold, skip: (p) => isIgnored(opts.ignored, opts.uri, p) });
-  return findings.map((f) => toDiagnostic(f, place, opts, line));
+  const words = opts.ignoredWords ?? [];
+  return findings.filter((f) => !isIgnoredWord(f.text, words)).map((f) => toDiagnostic(f, place, opts, line));
 }
 
 function toDiagnostic(f: Finding, place: Placement, opts: DiagnosticOptions, line: number | undefined): Diagnostic {

@@ -287,7 +287,7 @@ async function startPickerHub() {
 
 /**
  * What the suite cannot do from the extension host (suite/helpers.ts `page`): `type TEXT` replaces
- * the focused input's text and presses Enter (VS Code's own file dialog), `key KEY` presses one key,
+ * the focused input's text (VS Code's own file dialog), `key KEY` presses one key,
  * `click SELECTOR` clicks (a playwright selector), `text SELECTOR` reads the innerText of the visible elements it matches. The answer is written to
  * signals/page.json.
  */
@@ -299,7 +299,6 @@ async function pageRequest(page, request, signalDir) {
     if (verb === 'type') {
       await page.keyboard.press('Control+A');
       await page.keyboard.type(arg);
-      await page.keyboard.press('Enter');
       answer = { ok: true };
     } else if (verb === 'key') {
       await page.keyboard.press(arg);

@@ -78,6 +78,29 @@ test('a paired summary gets its flagged phrase and one result for the version it
   assert.deepEqual(t.checker.summariesOf(URI.file(join(t.dir, 'a.md')).toString()), [uri]);
 });
 
+test('a quals-ignore comment hides findings on its word, is not scored, and keeps the other squiggles in place', async () => {
+  const plain = setup({ 'a.md': SOURCE, 'a.summary.md': SUMMARY });
+  const plainUri = plain.open('a.summary.md');
+  await plain.checker.check(plainUri, new AbortController().signal);
+  const before = plain.published.at(-1)!.diagnostics.filter((d) => d.data);
+  assert.ok(before.some((d) => plain.docs.get(plainUri)!.getText(d.range) === 'Paris'), 'the finding the comment will hide');
+
+  const withComment = `<!-- quals-ignore: paris -->\n${SUMMARY}`;
+  const t = setup({ 'a.md': SOURCE, 'a.summary.md': withComment });
+  const uri = t.open('a.summary.md');
+  assert.equal((await t.checker.check(uri, new AbortController().signal)).state, 'done');
+  const doc = t.docs.get(uri)!;
+  const after = t.published.at(-1)!.diagnostics.filter((d) => d.data);
+  assert.ok(!after.some((d) => doc.getText(d.range) === 'Paris'), JSON.stringify(after.map((d) => d.message)));
+  // The comment is blanked, not scored: the same QA pairs and score as without it, and every other
+  // finding on the same words, shifted by the comment's line.
+  assert.deepEqual(t.results[0]!.result.pairs.map((p) => [p.question, p.answer]), plain.results[0]!.result.pairs.map((p) => [p.question, p.answer]));
+  assert.equal(t.results[0]!.result.score, plain.results[0]!.result.score);
+  const words = (ds: Diagnostic[], d: TextDocument) => ds.map((x) => d.getText(x.range)).filter((w) => w !== 'Paris');
+  assert.deepEqual(words(after, doc), words(before, plain.docs.get(plainUri)!));
+  for (const d of after) assert.equal(d.range.start.line, 1);
+});
+
 test('an edit during scoring makes the result stale: nothing is published', async () => {
   const t = setup({ 'a.md': SOURCE, 'a.summary.md': SUMMARY });
   const uri = t.open('a.summary.md', 1);

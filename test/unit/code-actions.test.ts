@@ -33,6 +33,7 @@ test('replace with the source answer edits exactly the flagged span', () => {
   assert.deepEqual(actions.map((a) => a.title), [
     "Replace with source answer 'Dusseldorf'",
     'Ignore this finding',
+    "Ignore 'Paris' in this file (inline comment)",
     'Disable QUALS for this file',
     'Re-check with QUALS',
   ]);
@@ -43,14 +44,16 @@ test('replace with the source answer edits exactly the flagged span', () => {
     command: 'quals.ignoreFinding',
     arguments: [{ uri: doc.uri, question: 'Where?', answer: 'Paris' }],
   });
-  assert.deepEqual(actions[2]!.command?.arguments, [doc.uri]);
+  assert.deepEqual(actions[3]!.command?.arguments, [doc.uri]);
 });
 
+const isReplace = (a: { title: string }) => a.title.startsWith('Replace with source answer');
+
 test('no replacement without a differing source answer, or when the text moved since the check', () => {
-  assert.ok(!codeActionsFor(doc, flagged(null)).some((a) => a.edit));
-  assert.ok(!codeActionsFor(doc, flagged('Paris', true)).some((a) => a.edit));
+  assert.ok(!codeActionsFor(doc, flagged(null)).some(isReplace));
+  assert.ok(!codeActionsFor(doc, flagged('Paris', true)).some(isReplace));
   const edited = TextDocument.create(doc.uri, 'markdown', 2, 'Fury beat Klitschko in Rome on Saturday.');
-  assert.ok(!codeActionsFor(edited, flagged('Dusseldorf')).some((a) => a.edit));
+  assert.ok(!codeActionsFor(edited, flagged('Dusseldorf')).some(isReplace));
 });
 
 test("other tools' diagnostics get no QUALS actions", () => {
@@ -78,4 +81,22 @@ test('a merged finding replaces the whole answer and is ignored as a whole', () 
     { uri: doc.uri, question: 'Where?', answer: 'New Paris' },
     { uri: doc.uri, question: 'Who fought in Paris?', answer: 'Fury' },
   ]);
+});
+
+test('the inline ignore writes a quals-ignore comment at the top, after front matter, or into the existing comment', () => {
+  const inline = (text: string, uri = doc.uri) => {
+    const d = TextDocument.create(uri, 'markdown', 1, text);
+    const at = text.indexOf('Paris');
+    const diagnostic = { ...flagged('Dusseldorf')[0]!, range: { start: d.positionAt(at), end: d.positionAt(at + 5) } };
+    const action = codeActionsFor(d, [diagnostic]).find((a) => a.title === "Ignore 'Paris' in this file (inline comment)");
+    return action && { action, after: TextDocument.applyEdits(d, action.edit!.changes![uri]!) };
+  };
+  const top = inline(SUMMARY)!;
+  assert.equal(top.after, `<!-- quals-ignore: Paris -->\n${SUMMARY}`);
+  // Nothing changes until it is picked: an edit, then a re-check so the squiggle goes before a save.
+  assert.deepEqual(top.action.command, { title: top.action.title, command: 'quals.recheck', arguments: [doc.uri] });
+  assert.equal(inline(`---\ntitle: x\n---\n${SUMMARY}`)!.after, `---\ntitle: x\n---\n<!-- quals-ignore: Paris -->\n${SUMMARY}`);
+  assert.equal(inline(`${SUMMARY}\n<!-- quals-ignore: Lyon -->\n`)!.after, `${SUMMARY}\n<!-- quals-ignore: Lyon, Paris -->\n`);
+  assert.equal(inline(`${SUMMARY}<!--quals-ignore:-->`)!.after, `${SUMMARY}<!--quals-ignore: Paris-->`);
+  assert.equal(inline(SUMMARY, 'file:///w/data.jsonl'), undefined, 'a JSONL line must stay JSON');
 });

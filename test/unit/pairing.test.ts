@@ -2,6 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   blankDirectives,
+  directiveInsertOffset,
+  findIgnoreDirectives,
+  ignoreDirectiveText,
+  ignoredWords,
+  isIgnoredWord,
   DEFAULT_PAIR_RULES,
   findDirective,
   globToRegExp,
@@ -105,4 +110,49 @@ test('blankDirectives keeps offsets and line breaks but hides front matter and d
   assert.equal(out.length, text.length);
   assert.equal(out.replace(/\s+/g, ' ').trim(), 'Fury won.');
   assert.equal(out.split('\n').length, text.split('\n').length);
+});
+
+test('quals-ignore comments: words listed, comma-separated, any number of comments, case and spacing normalised', () => {
+  const text = 'Usyk was born in Lyon.\n<!-- quals-ignore: Lyon,  Joshua   Klitschko ,, -->\n<!--quals-ignore:Paris-->';
+  const ds = findIgnoreDirectives(text);
+  assert.equal(ds.length, 2);
+  assert.deepEqual(ds[0]!.words, ['lyon', 'joshua klitschko']);
+  assert.equal(text.slice(ds[0]!.start, ds[0]!.end), '<!-- quals-ignore: Lyon,  Joshua   Klitschko ,, -->');
+  assert.equal(text.slice(ds[1]!.insertAt, ds[1]!.end), '-->');
+  assert.deepEqual(ignoredWords(text), ['lyon', 'joshua klitschko', 'paris']);
+  assert.deepEqual(ignoredWords('<!-- quals-ignore: -->'), []);
+  assert.deepEqual(ignoredWords('quals-ignore: Lyon'), [], 'only the comment form counts');
+});
+
+test('a blamed word matches a listed word or a word run of a listed phrase, never a partial word', () => {
+  const listed = ['lyon', 'joshua klitschko'];
+  assert.ok(isIgnoredWord('Lyon', listed));
+  assert.ok(isIgnoredWord(' LYON ', listed));
+  assert.ok(isIgnoredWord('Klitschko', listed));
+  assert.ok(isIgnoredWord('Joshua  Klitschko', listed));
+  assert.ok(!isIgnoredWord('Lyons', listed));
+  assert.ok(!isIgnoredWord('Klit', listed));
+  assert.ok(!isIgnoredWord('Lyon Airport', listed));
+  assert.ok(!isIgnoredWord('', listed));
+});
+
+test('quals-ignore comments are never scored: blanked with offsets and line breaks kept', () => {
+  const doc = '---\nsource: a.md\n---\nUsyk was born in Lyon.\r\n<!-- quals-ignore: Lyon --> Then left.\n';
+  const { text, offset } = scoredSummaryText(doc);
+  assert.ok(!text.includes('quals-ignore') && !text.includes('Lyon -->'));
+  assert.equal(text.length, doc.length - offset);
+  const at = text.indexOf('Then');
+  assert.equal(doc.slice(offset + at, offset + at + 4), 'Then');
+  assert.equal(text.replace(/\s+/g, ' ').trim(), 'Usyk was born in Lyon. Then left.');
+  const blanked = blankDirectives(doc);
+  assert.equal(blanked.length, doc.length);
+  assert.equal(blanked.replace(/\s+/g, ' ').trim(), 'Usyk was born in Lyon. Then left.');
+});
+
+test('the text of a new ignore comment, and where it goes', () => {
+  assert.equal(ignoreDirectiveText(' New  York '), '<!-- quals-ignore: New York -->');
+  assert.equal(ignoreDirectiveText('a, b'), null, 'a comma would split the word');
+  assert.equal(ignoreDirectiveText('x-->'), null);
+  assert.equal(directiveInsertOffset('Fury won.'), 0);
+  assert.equal(directiveInsertOffset('---\ntitle: x\n---\nFury won.'), '---\ntitle: x\n---\n'.length);
 });

@@ -76,5 +76,31 @@ export function registerEditorUxTests(): void {
       }, 30_000);
       assert.match(lyon.message, /"Lyon"/);
     });
+
+    test('"Ignore \'Lyon\' in this file (inline comment)" writes a quals-ignore comment that removes the squiggle', async () => {
+      // usyk.summary.md as the previous test left it: "Usyk was born in Lyon ..." with a finding on "Lyon".
+      const doc = await open('news/usyk.summary.md');
+      const onLyon = () => qualsDiagnostics(doc.uri).find((d) => doc.getText(d.range) === 'Lyon');
+      const lyon = await waitFor('the finding on "Lyon"', onLyon, 30_000);
+      const others = qualsDiagnostics(doc.uri).filter((d) => d !== lyon).map((d) => doc.getText(d.range));
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, lyon.range, vscode.CodeActionKind.QuickFix.value);
+      const titles = actions.map((a) => a.title);
+      const ignore = actions.find((a) => a.title === "Ignore 'Lyon' in this file (inline comment)");
+      assert.ok(ignore?.edit && ignore.command, titles.join(', '));
+      assert.ok(titles.indexOf(ignore.title) === titles.indexOf('Ignore this finding') + 1, `next to the other ignore: ${titles.join(', ')}`);
+      assert.ok(!doc.getText().includes('quals-ignore'), 'offering the fix changes nothing');
+      // What picking it does: the edit, then its command (a re-check of the unsaved text).
+      assert.ok(await vscode.workspace.applyEdit(ignore.edit));
+      await vscode.commands.executeCommand(ignore.command.command, ...(ignore.command.arguments ?? []));
+      assert.ok(doc.getText().startsWith('<!-- quals-ignore: Lyon -->\n'), doc.getText());
+      await waitFor('the "Lyon" squiggle to go before saving', () => doc.isDirty && !onLyon(), 30_000);
+      await doc.save();
+      const quals = await api();
+      await waitFor('the check after saving', () => quals.documentStatus(doc.uri.toString())?.state === 'done' && quals.documentStatus(doc.uri.toString())?.version === doc.version, 30_000);
+      assert.equal(onLyon(), undefined, 'still hidden after the save');
+      // The comment is not scored: the other findings stay on the same words, one line down.
+      assert.deepEqual(qualsDiagnostics(doc.uri).map((d) => doc.getText(d.range)), others);
+      assert.ok(qualsDiagnostics(doc.uri).every((d) => d.range.start.line >= 1));
+    });
   });
 }
