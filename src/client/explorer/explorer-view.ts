@@ -13,6 +13,7 @@ import { explorerHtml } from './explorer-html';
 import { deriveState, pickResult } from './explorer-state';
 import { copyResultJson, saveReport } from './explorer-export';
 import { locatePair } from './locations';
+import { openModelSettings } from '../model-settings';
 
 /** Schemes of editors that can never be a summary (output channels, settings, diff internals). */
 const IGNORED_SCHEMES = new Set(['output', 'vscode-settings', 'debug', 'git', 'walkThrough', 'vscode-userdata']);
@@ -24,6 +25,7 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider {
   private ready = false;
   private followed: vscode.Uri | null = null;
   private pendingFocus: string | null = null;
+  private hadResult: boolean | undefined;
   /** What the view last reported on screen (undefined until it rendered). */
   rendered: Extract<FromViewMessage, { type: 'rendered' }> | undefined;
 
@@ -108,7 +110,14 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider {
 
   private refresh(): void {
     if (!this.view || !this.ready) return;
-    this.post({ type: 'update', state: this.state() });
+    const state = this.state();
+    // The view's Copy/Save title icons act on the shown result: hidden while there is none.
+    const hasResult = state.kind === 'result';
+    if (hasResult !== this.hadResult) {
+      this.hadResult = hasResult;
+      void vscode.commands.executeCommand('setContext', 'quals.explorerHasResult', hasResult);
+    }
+    this.post({ type: 'update', state });
     if (this.pendingFocus !== null) {
       this.post({ type: 'focusPair', pairId: this.pendingFocus });
       this.pendingFocus = null;
@@ -183,7 +192,7 @@ export class ExplorerViewProvider implements vscode.WebviewViewProvider {
       case 'chooseModel': {
         const all = await vscode.commands.getCommands(true);
         if (all.includes('quals.chooseModel')) await vscode.commands.executeCommand('quals.chooseModel');
-        else await vscode.commands.executeCommand('workbench.action.openSettings', 'quals.model');
+        else await openModelSettings();
         return;
       }
       case 'rescore':
