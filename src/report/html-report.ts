@@ -123,7 +123,7 @@ function pairSection(pair: QaPairResult, threshold: number, sourceText: string |
       isFlagged(pair, threshold) ? h('strong', { class: 'flag' }, [' · not supported by the source']) : null,
     ]),
     evidence ? h('blockquote', { class: 'evidence' }, evidence) : null,
-    renderChart(pair, 'logp'),
+    renderChart(pair, 'logp', { axis: true }),
   ]);
 }
 
@@ -171,6 +171,12 @@ blockquote.evidence { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px sol
 .bar-track { display: block; height: 7px; }
 .bar { display: block; height: 100%; min-width: 1px; }
 .bar-summary { background: var(--summary); }
-.bar-source { background: var(--source); }
+.bar-source { background: repeating-linear-gradient(135deg, var(--source) 0 3px, transparent 3px 5px); outline: 1px solid var(--source); outline-offset: -1px; }
+.chart-axis { display: grid; grid-template-columns: 1.5em 10em 1fr; gap: 6px; align-items: end; color: var(--muted); font-size: 0.85em; font-variant-numeric: tabular-nums; }
+.axis-unit { grid-column: 1 / 3; }
+.axis-track { grid-column: 3; position: relative; height: 1.4em; border-bottom: 1px solid var(--muted); }
+.axis-tick { position: absolute; bottom: 0; transform: translateX(-50%); padding-bottom: 3px; white-space: nowrap; }
+.axis-tick.first { transform: none; }
+.axis-tick.last { transform: translateX(-100%); }
 @media print { .bar, .swatch { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
 `;

@@ -36,3 +36,12 @@ test('the settings line is escaped (a model\'s quals.json is untrusted) and abse
   assert.match(html, /minLength &lt;img src=x onerror=alert\(1\)&gt;/);
   assert.ok(!renderHtmlReport(input()).includes('meta-settings'));
 });
+
+test('each pair\'s chart in the report has the explorer\'s log-prob axis, ending at 0, and styles for it', () => {
+  const html = renderHtmlReport(input(COMPUTED));
+  const charts = html.split('class="chart"').length - 1;
+  assert.ok(charts > 0, 'charts rendered');
+  assert.equal(html.split('class="chart-axis"').length - 1, charts, 'one axis per chart');
+  assert.match(html, /<span class="axis-tick last"[^>]*>0<\/span>/);
+  assert.match(html, /\.axis-track \{/, 'the axis is styled in the standalone file');
+});
