@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['bench/quals-bench.ts', 'bench/long-inputs-bench.ts', 'bench/batch-bench.ts', 'bench/batch-bench.mjs'].filter((f) => existsSync(f));
+const benches = ['bench/quals-bench.ts', 'bench/int8-bench.ts', 'bench/long-inputs-bench.ts', 'bench/batch-bench.ts', 'bench/batch-bench.mjs'].filter((f) => existsSync(f));
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== ${b} ===`);

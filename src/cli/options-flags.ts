@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { Device, EngineConfig, ModelFormatName } from '../scoring/engine-api';
 import { type QualsOptions, OptionsError } from '../scoring/options';
+import { MODEL_VARIANTS } from '../models/model-files';
 
 type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -44,7 +45,8 @@ export const MODEL_FLAGS_HELP = `Model:
                          (default: $${DEFAULT_MODEL_ENV}, else models/tiny-qagen, the toy test model)
   --device D             auto | cpu | cuda | dml | coreml (default auto: GPU if available, else CPU)
   --format F             qagen | lmqg (default: the model's quals.json)
-  --variant V            fp32 | quantized | fp16 weight files (default fp32)
+  --variant V            fp32 | int8 | quantized | fp16 weight files (default fp32; int8: the
+                         project's int8 graphs, written by \`quals model import --variant int8\`)
   --cache-dir DIR        where hub downloads are kept (default ~/.cache/quals/models)
   --threads N            ONNX Runtime threads
 Search and scoring (defaults = the QUALS reference settings, then the model's quals.json):
@@ -81,7 +83,7 @@ export function engineConfigFromFlags(values: Record<string, unknown>, log?: (li
   const format = str('format');
   if (format !== undefined && format !== 'qagen' && format !== 'lmqg') throw new OptionsError(`--format must be qagen or lmqg (got "${format}").`);
   const variant = str('variant') ?? 'fp32';
-  if (!['fp32', 'quantized', 'fp16'].includes(variant)) throw new OptionsError(`--variant must be fp32, quantized or fp16 (got "${variant}").`);
+  if (!(MODEL_VARIANTS as readonly string[]).includes(variant)) throw new OptionsError(`--variant must be ${MODEL_VARIANTS.slice(0, -1).join(', ')} or ${MODEL_VARIANTS.at(-1)} (got "${variant}").`);
   const threads = str('threads');
   return {
     model: str('model') ?? process.env[DEFAULT_MODEL_ENV] ?? defaultModelDir(),

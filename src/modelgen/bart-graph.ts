@@ -13,9 +13,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataType, Graph, modelProto } from '../scoring/model/onnx-writer';
 import type { BuiltTokenizer } from './tokenizer-builder';
-import { STEP_FILES } from '../models/model-files';
+import { STEP_FILES, variantFiles } from '../models/model-files';
 import { addStepLogProbOutputs } from '../models/graphs/graphs';
 import { mergedDecoderInputs } from '../models/graphs/graphs';
+import { INT8_RECORD, Int8Weights, type WeightPrecision, int8MatMul } from '../models/graphs/quantize';
 
 export interface BartHyper {
   vocabSize: number;
@@ -37,6 +38,7 @@ export type WeightProvider = (name: string, dims: number[]) => Float32Array;
 const NEG = -1e9;
 
 const registeredNames = new WeakMap<Graph, Set<string>>();
+const int8Weights = new WeakMap<Graph, Int8Weights>();
 
 /** Op helpers for one graph; weights and constants live in `outer` so If-branches can use them. */
 class Ops {
@@ -45,6 +47,8 @@ class Ops {
     private readonly outer: Graph,
     private readonly h: BartHyper,
     private readonly w: WeightProvider,
+    /** `int8`: MatMul weights stored as int8 (models/graphs/quantize.ts); everything else stays fp32. */
+    private readonly precision: WeightPrecision = 'fp32',
   ) {}
 
   /** Initializer names already registered in `outer` (shared by all Ops on the same outer graph). */
@@ -89,7 +93,24 @@ class Ops {
   }
 
   linear(x: string, din: number, dout: number, name: string): string {
+    if (this.precision === 'int8') return this.matmul(x, `${name}.weight`, din, dout, this.weight(`${name}.bias`, [dout]));
     return this.op('Add', [this.op('MatMul', [x, this.weight(`${name}.weight`, [din, dout])]), this.weight(`${name}.bias`, [dout])]);
+  }
+
+  /** x @ W (+ bias) for a weight [din, dout]: MatMul (+ Add) in fp32, one DynamicQuantizeMatMul in int8. */
+  matmul(x: string, name: string, din: number, dout: number, bias?: string, output?: string): string {
+    if (this.precision === 'fp32') {
+      const y = this.op('MatMul', [x, this.weight(name, [din, dout])]);
+      return bias ? this.op('Add', [y, bias], {}, output) : y;
+    }
+    let q = int8Weights.get(this.outer);
+    if (!q) int8Weights.set(this.outer, (q = new Int8Weights()));
+    const w = { q: `${name}.int8`, scale: `${name}.scale` };
+    if (!this.registered.has(w.q)) {
+      this.registered.add(w.q);
+      q.register(this.outer, name, din, dout, () => this.w(name, [din, dout]));
+    }
+    return int8MatMul(this.g, x, w, bias, output);
   }
 
   /** [B, T, D] -> [B, H, T, hd] */
@@ -134,11 +155,11 @@ class Ops {
 }
 
 /** Encoder: (input_ids, attention_mask) -> last_hidden_state. */
-export function buildEncoderGraph(h: BartHyper, w: WeightProvider): Graph {
-  const g = new Graph('bart_encoder');
+export function buildEncoderGraph(h: BartHyper, w: WeightProvider, precision: WeightPrecision = 'fp32'): Graph {
+  const g = new Graph(precision === 'fp32' ? 'bart_encoder' : `bart_encoder_${precision}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
   const am = g.input('attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
-  const o = new Ops(g, g, h, w);
+  const o = new Ops(g, g, h, w, precision);
   const D = h.dModel;
   const positions = o.op('Range', [o.i64('zero', [], [0]), o.dim(ids, 1), o.i64('one', [], [1])]);
   let x = o.embed(ids, positions, 'model.encoder.embed_positions.weight');
@@ -230,10 +251,10 @@ export function buildDecoderMergedGraph(h: BartHyper, w: WeightProvider): Graph 
  *   logits inside the graph: `top_logp`/`top_ids` [B*T, k], `extra_logp` [B*T, E], `gold_logp` [B, T].
  * Valid for any number of new tokens after any cached length.
  */
-export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider): Graph {
+export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider, precision: WeightPrecision = 'fp32'): Graph {
   const { dModel: D, heads: H, vocabSize: V } = h;
   const hd = D / H;
-  const g = new Graph('bart_decoder_quals_step');
+  const g = new Graph(precision === 'fp32' ? 'bart_decoder_quals_step' : `bart_decoder_quals_step_${precision}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
   const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
   const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
@@ -246,7 +267,7 @@ export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider): Graph {
       ev: kv('encoder.value', 1, 'encoder_sequence_length'),
     };
   });
-  const o = new Ops(g, g, h, w);
+  const o = new Ops(g, g, h, w, precision);
   const rows = past.map((p) => ({
     dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }),
     dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }),
@@ -277,8 +298,7 @@ export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider): Graph {
     x = o.layerNorm(o.op('Add', [x, o.linear(back, D, D, `${p}.encoder_attn.out_proj`)]), `${p}.encoder_attn_layer_norm`);
     x = o.layerNorm(o.op('Add', [x, o.ffn(x, p)]), `${p}.final_layer_norm`);
   }
-  const head = o.op('MatMul', [x, o.weight('lm_head.weight_T', [D, V])]);
-  const logits = o.op('Add', [head, o.weight('final_logits_bias', [V])], {}, 'logits');
+  const logits = o.matmul(x, 'lm_head.weight_T', D, V, o.weight('final_logits_bias', [V]), 'logits');
   g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
   for (let l = 0; l < h.decoderLayers; l++) {
     const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
@@ -290,11 +310,11 @@ export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider): Graph {
 }
 
 /** The `quals-step` design's cross-attention cache: encoder_hidden_states [1, S, D] -> present.N.encoder.{key,value} [1, H, S, hd]. */
-export function buildCrossKvGraph(h: BartHyper, w: WeightProvider): Graph {
+export function buildCrossKvGraph(h: BartHyper, w: WeightProvider, precision: WeightPrecision = 'fp32'): Graph {
   const { dModel: D, heads: H } = h;
-  const g = new Graph('bart_cross_kv_quals');
+  const g = new Graph(precision === 'fp32' ? 'bart_cross_kv_quals' : `bart_cross_kv_quals_${precision}`);
   const encH = g.input('encoder_hidden_states', DataType.FLOAT, [1, 'encoder_sequence_length', D]);
-  const o = new Ops(g, g, h, w);
+  const o = new Ops(g, g, h, w, precision);
   for (let l = 0; l < h.decoderLayers; l++) {
     const p = `model.decoder.layers.${l}.encoder_attn`;
     o.op('Identity', [o.heads(o.linear(encH, D, D, `${p}.k_proj`))], {}, `present.${l}.encoder.key`);
@@ -354,6 +374,8 @@ export interface ModelFiles {
   name: string;
   /** Also write the `quals-step` decoder design (default true); the merged decoder is always written. */
   stepGraphs?: boolean;
+  /** Also write the int8 variant (encoder and `quals-step` graphs with int8 MatMul weights; needs stepGraphs). */
+  int8?: boolean;
   /** Written as quals.json when given. */
   quals?: Record<string, unknown>;
 }
@@ -374,6 +396,13 @@ export function writeBartModel(dir: string, m: ModelFiles): void {
     fs.writeFileSync(path.join(dir, STEP_FILES.decoder), modelProto(buildDecoderStepGraph(m.hyper, m.weights)));
     fs.writeFileSync(path.join(dir, STEP_FILES.crossKv), modelProto(buildCrossKvGraph(m.hyper, m.weights)));
   }
+  const int8 = step && m.int8 === true;
+  if (int8) {
+    const files = variantFiles('int8');
+    fs.writeFileSync(path.join(dir, files.encoder), modelProto(buildEncoderGraph(m.hyper, m.weights, 'int8')));
+    fs.writeFileSync(path.join(dir, files.stepDecoder), modelProto(buildDecoderStepGraph(m.hyper, m.weights, 'int8')));
+    fs.writeFileSync(path.join(dir, files.crossKv), modelProto(buildCrossKvGraph(m.hyper, m.weights, 'int8')));
+  }
   const json = (file: string, value: unknown) => fs.writeFileSync(path.join(dir, file), JSON.stringify(value, null, 2) + '\n');
   json('config.json', bartConfig(m.hyper, m.name));
   json('generation_config.json', generationConfig());
@@ -381,5 +410,8 @@ export function writeBartModel(dir: string, m: ModelFiles): void {
   json('tokenizer_config.json', m.tokenizer.tokenizerConfig);
   json('special_tokens_map.json', m.tokenizer.specialTokensMap);
   // The with-past branch of these graphs is valid for any number of new tokens (see graphs.ts).
-  if (m.quals) json('quals.json', { ...m.quals, graphs: { builder: 'quals-modelgen', multiTokenCache: true, ...(step ? { design: 'quals-step' } : {}) } });
+  if (m.quals) {
+    const graphs = { builder: 'quals-modelgen', multiTokenCache: true, ...(step ? { design: 'quals-step' } : {}), ...(int8 ? { variants: { int8: INT8_RECORD } } : {}) };
+    json('quals.json', { ...m.quals, graphs });
+  }
 }

@@ -74,7 +74,8 @@ export interface TestModelSpec {
 
 const MARKER = 'generator.json';
 const REQUIRED = ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'config.json', 'generation_config.json',
-  'tokenizer.json', 'tokenizer_config.json', 'quals.json', 'onnx/decoder_step_quals.onnx', 'onnx/cross_kv_quals.onnx', MARKER];
+  'tokenizer.json', 'tokenizer_config.json', 'quals.json', 'onnx/decoder_step_quals.onnx', 'onnx/cross_kv_quals.onnx',
+  'onnx/encoder_model_int8.onnx', 'onnx/decoder_step_quals_int8.onnx', 'onnx/cross_kv_quals_int8.onnx', MARKER];
 
 /** Writes a random test model into `dir` (which should be new and empty). */
 export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: TestModelSpec = {}): void {
@@ -87,6 +88,7 @@ export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: Test
     tokenizer,
     name: `quals-random-bart-${size}`,
     quals: { format: 'qagen' },
+    int8: true,
   });
   // Written last: its presence marks the folder complete.
   fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 3, size, seed }, null, 2) + '\n');

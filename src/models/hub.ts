@@ -198,6 +198,9 @@ class CachedRepo {
 
   private checkCheckpointVariant(): void {
     if (this.variant === 'fp32') return;
+    if (this.variant === 'int8') {
+      throw new ModelError('format', `${this.where} holds a Hugging Face checkpoint, which the model cache converts to fp32 only; for int8 convert it once with \`quals model import ${this.id} --out DIR --variant int8\` and set the model to DIR, or set the variant to fp32.`);
+    }
     throw new ModelError(
       'format',
       `${this.where} holds a Hugging Face checkpoint, which QUALS converts to fp32 ONNX only; set the variant to fp32 (the ${this.variant} variant needs a repo with that ONNX export).`,

@@ -7,6 +7,8 @@
  *     config.json  generation_config.json (when present)  tokenizer.json  tokenizer_config.json
  *     special_tokens_map.json, added_tokens.json, trainer_config.json, ... (as present)
  *     quals.json   {"format", "graphs": {"builder": "quals", "multiTokenCache": true}, "importedFrom", "options"?}
+ *     with --variant int8 also onnx/{encoder_model,decoder_step_quals,cross_kv_quals}_int8.onnx (+ _data),
+ *     recorded as graphs.variants.int8 (graphs/quantize.ts)
  *
  * The graphs come from the project's own builders (src/models/graphs/), written with the
  * project's ONNX writer: no Python, and nothing in the checkpoint is executed (pytorch_model.bin
@@ -25,9 +27,10 @@ import { type WeightFormat, checkpointFiles, openCheckpoint } from './checkpoint
 import { hashFile } from './file-hash';
 import { buildHfBartGraphs } from './graphs/hf-bart';
 import { buildHfT5Graphs } from './graphs/hf-t5';
-import { type Seq2SeqGraphs, UnsupportedModelError } from './graphs/graphs';
+import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError } from './graphs/graphs';
+import { INT8_RECORD } from './graphs/quantize';
 import { type ModelFamily, detectFamily, detectFormat, formatUnknownError } from './import-detect';
-import { type DecoderDesign, MODEL_FORMATS, STEP_FILES, onnxFiles, readModelFolder } from './model-files';
+import { type DecoderDesign, MODEL_FORMATS, STEP_FILES, onnxFiles, readModelFolder, variantFiles } from './model-files';
 import { TargetFolderError, checkTarget, createStaging, promoteStaging, removeStaging } from './staged-folder';
 
 export type { WeightFormat } from './checkpoint/open';
@@ -55,7 +58,13 @@ export interface ImportOptions {
   provenance?: { revision?: string; commit?: string };
   /** Scoring options to record in quals.json (on top of those of a quals.json in the source). */
   options?: Partial<QualsOptions>;
+  /** `int8`: also write the int8 variant (the fp32 graphs are always written). Default fp32. */
+  variant?: ImportVariant;
 }
+
+/** What an import writes: the fp32 graphs, or the fp32 graphs and the int8 variant. */
+export type ImportVariant = 'fp32' | 'int8';
+export const IMPORT_VARIANTS: readonly ImportVariant[] = ['fp32', 'int8'];
 
 export interface ImportReport {
   outDir: string;
@@ -92,7 +101,7 @@ const COPIED_FILES = [
 /** Tokenizer files a checkpoint may have instead of tokenizer.json, for the "needs tokenizer.json" message. */
 const SLOW_TOKENIZER_FILES = ['spiece.model', 'sentencepiece.bpe.model', 'vocab.json', 'merges.txt', 'vocab.txt'];
 
-const BUILDERS: Record<ModelFamily, (config: Record<string, unknown>, ckpt: Checkpoint) => Seq2SeqGraphs> = {
+const BUILDERS: Record<ModelFamily, (config: Record<string, unknown>, ckpt: Checkpoint, opts: BuildOptions) => Seq2SeqGraphs> = {
   'hf-bart': buildHfBartGraphs,
   'hf-t5': buildHfT5Graphs,
 };
@@ -113,6 +122,9 @@ export async function importCheckpoint(srcDir: string, outDir: string, opts: Imp
   checkTarget(src, out, opts.overwrite === true, 'the checkpoint folder');
   if (opts.format !== undefined && !MODEL_FORMATS.includes(opts.format)) {
     throw new ModelError('format', `Unknown model format "${String(opts.format)}"; use qagen or lmqg.`);
+  }
+  if (opts.variant !== undefined && !IMPORT_VARIANTS.includes(opts.variant)) {
+    throw new ModelError('format', `Unknown variant "${String(opts.variant)}" to import; use ${IMPORT_VARIANTS.join(' or ')}.`);
   }
 
   const config = readJson(src, 'config.json', true);
@@ -146,12 +158,12 @@ export async function importCheckpoint(srcDir: string, outDir: string, opts: Imp
       }
     });
 
-    const { total: tensors, design } = await writeGraphs(src, family, config, staging, opts);
+    const { total: tensors, design, int8 } = await writeGraphs(src, family, config, staging, opts);
 
     const options = { ...sourceQuals.options, ...opts.options };
     const qualsJson = {
       format: detected.format,
-      graphs: { builder: 'quals', multiTokenCache: true, ...(design === 'quals-step' ? { design } : {}) },
+      graphs: { builder: 'quals', multiTokenCache: true, ...(design === 'quals-step' ? { design } : {}), ...(int8 ? { variants: { int8: INT8_RECORD } } : {}) },
       importedFrom: {
         source: opts.source ?? src,
         ...(opts.provenance?.revision ? { revision: opts.provenance.revision } : {}),
@@ -164,7 +176,8 @@ export async function importCheckpoint(srcDir: string, outDir: string, opts: Imp
     };
     guard(() => fs.writeFileSync(path.join(staging, 'quals.json'), `${JSON.stringify(qualsJson, null, 2)}\n`));
 
-    checkLoadable(staging, out);
+    checkLoadable(staging, out, 'fp32');
+    if (int8) checkLoadable(staging, out, 'int8');
     const files = listFiles(staging);
     throwIfAborted(opts.signal);
     guard(() => promoteStaging(staging, out, opts.overwrite === true));
@@ -177,9 +190,9 @@ export async function importCheckpoint(srcDir: string, outDir: string, opts: Imp
 }
 
 /** What the loader will check, checked before the folder becomes visible (messages name the final folder). */
-function checkLoadable(staging: string, out: string): void {
+function checkLoadable(staging: string, out: string, variant: ImportVariant): void {
   try {
-    readModelFolder(staging, 'fp32');
+    readModelFolder(staging, variant);
   } catch (err) {
     if (!(err instanceof ModelError)) throw err;
     throw new ModelError(err.code, `The imported model would not load: ${err.message.split(staging).join(out)}`, { cause: err });
@@ -206,11 +219,15 @@ export function checkpointFolderHint(dir: string): string | null {
 }
 
 /** Builds the graphs and writes both, reporting each tensor read; returns the checkpoint's tensor count. */
-async function writeGraphs(src: string, family: ModelFamily, config: Record<string, unknown>, staging: string, opts: ImportOptions): Promise<{ total: number; design: DecoderDesign }> {
+async function writeGraphs(src: string, family: ModelFamily, config: Record<string, unknown>, staging: string, opts: ImportOptions): Promise<{ total: number; design: DecoderDesign; int8: boolean }> {
   const ckpt = guard(() => openCheckpoint(src, opts.prefer));
   try {
-    const total = ckpt.tensors.size;
+    const tensors = ckpt.tensors.size;
+    const wantInt8 = opts.variant === 'int8';
+    // The int8 graphs read every tensor again (to quantize it): progress counts both passes.
+    const total = wantInt8 ? 2 * tensors : tensors;
     const read = new Set<string>();
+    let pass = '';
     let phase: ImportProgress['phase'] = 'encoder';
     // The writer pulls tensors through the lazy initializers, yielding between them: counting reads
     // here is the per-tensor hook for progress and the point where a cancellation stops it.
@@ -220,17 +237,18 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
       read(name) {
         throwIfAborted(opts.signal);
         const values = ckpt.read(name);
-        if (!read.has(name)) {
-          read.add(name);
+        if (!read.has(pass + name)) {
+          read.add(pass + name);
           opts.onProgress?.({ phase, done: read.size, total });
         }
         return values;
       },
       close: () => ckpt.close(),
     };
-    const graphs = guard(() => BUILDERS[family](config, counting));
+    const graphs = guard(() => BUILDERS[family](config, counting, { int8: wantInt8 }));
     const { encoder, decoder } = onnxFiles('fp32');
     let decoderData: ExternalData | undefined;
+    let encoderData: ExternalData | undefined;
     for (const [which, graph, file] of [['encoder', graphs.encoder, encoder], ['decoder', graphs.decoder, decoder]] as const) {
       phase = which;
       // Let a pending Ctrl-C (or any abort) run before the next long synchronous write.
@@ -239,6 +257,7 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
       opts.onProgress?.({ phase, done: read.size, total });
       const data = await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset }));
       if (which === 'decoder') decoderData = data;
+      else encoderData = data;
     }
     if (graphs.step) {
       // The quals-step graphs refer to the merged decoder's data file for every shared weight (no second copy on disk).
@@ -248,8 +267,25 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
         await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset, shared: decoderData }));
       }
     }
+    if (graphs.int8) {
+      // The int8 graphs' fp32 tensors (embeddings, norms, biases) are the fp32 graphs' bytes: they
+      // refer to those data files, and only the int8 matrices and their scales are new.
+      pass = 'int8:';
+      const files = variantFiles('int8');
+      const int8Writes = [
+        ['encoder', graphs.int8.encoder, files.encoder, encoderData],
+        ['decoder', graphs.int8.decoder, files.stepDecoder, decoderData],
+        ['decoder', graphs.int8.crossKv, files.crossKv, decoderData],
+      ] as const;
+      for (const [which, graph, file, shared] of int8Writes) {
+        phase = which;
+        await new Promise((resolve) => setImmediate(resolve));
+        throwIfAborted(opts.signal);
+        await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset, shared }));
+      }
+    }
     opts.onProgress?.({ phase: 'decoder', done: total, total });
-    return { total, design: graphs.step ? 'quals-step' : 'merged' };
+    return { total: tensors, design: graphs.step ? 'quals-step' : 'merged', int8: graphs.int8 !== undefined };
   } finally {
     ckpt.close();
   }

@@ -3,6 +3,8 @@
  *
  *     onnx/encoder_model{,_quantized,_fp16}.onnx
  *     onnx/decoder_model_merged{,_quantized,_fp16}.onnx
+ *     onnx/{decoder_step_quals,cross_kv_quals}{,_int8}.onnx, onnx/encoder_model_int8.onnx (the project's
+ *       `quals-step` design and int8 variant, recorded in quals.json `graphs`; int8 has no merged decoder)
  *     config.json  generation_config.json (optional)  tokenizer.json  tokenizer_config.json
  *     quals.json (optional: `{"format": "qagen"|"lmqg", "options": {...}}`)
  *
@@ -16,7 +18,7 @@ import type { ModelFormatName, ModelVariant } from '../scoring/engine-api';
 import { ModelError } from '../scoring/errors';
 import { DEFAULT_OPTIONS, OPTION_KEYS, type QualsOptions } from '../scoring/options';
 
-export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'quantized', 'fp16'];
+export const MODEL_VARIANTS: readonly ModelVariant[] = ['fp32', 'int8', 'quantized', 'fp16'];
 export const MODEL_FORMATS: readonly ModelFormatName[] = ['qagen', 'lmqg'];
 
 /** The fields of config.json the runtime relies on; the rest is kept as-is. */
@@ -52,7 +54,7 @@ export interface QualsJson {
    * with-past branch is valid for several new tokens at once. Absent for foreign exports, whose
    * with-past branch Optimum traced for one token only.
    */
-  graphs?: { builder: string; multiTokenCache: boolean; design?: DecoderDesign };
+  graphs?: { builder: string; multiTokenCache: boolean; design?: DecoderDesign; variants?: Partial<Record<ModelVariant, VariantRecord>> };
   /** Where an imported model came from (kept as-is, for reports). */
   importedFrom?: Record<string, unknown>;
 }
@@ -69,12 +71,29 @@ export const DECODER_DESIGNS: readonly DecoderDesign[] = ['merged', 'quals-step'
 /** The `quals-step` design's files (next to the merged decoder, which stays for other tools). */
 export const STEP_FILES = { decoder: 'onnx/decoder_step_quals.onnx', crossKv: 'onnx/cross_kv_quals.onnx' } as const;
 
+/**
+ * A variant other than fp32 that the project's builders wrote (quals.json `graphs.variants`): the
+ * int8 variant is the encoder and the `quals-step` graphs only (no merged decoder), recorded as
+ * `{"design": "quals-step", ...how it was quantized}`.
+ */
+export interface VariantRecord {
+  design: DecoderDesign;
+  [key: string]: unknown;
+}
+
+/** Every graph file of a variant, relative to the model folder: the Optimum pair and the `quals-step` pair. */
+export function variantFiles(variant: ModelVariant): { encoder: string; decoder: string; stepDecoder: string; crossKv: string } {
+  const s = suffix(variant);
+  return { ...onnxFiles(variant), stepDecoder: `onnx/decoder_step_quals${s}.onnx`, crossKv: `onnx/cross_kv_quals${s}.onnx` };
+}
+
 /** A validated model folder; paths are absolute. */
 export interface ModelFolder {
   dir: string;
   variant: ModelVariant;
   encoderPath: string;
-  decoderPath: string;
+  /** The merged decoder; absent in a variant the builders wrote with the `quals-step` graphs only (int8). */
+  decoderPath?: string;
   config: ModelConfig;
   generationConfig: GenerationConfig;
   /** The id the decoder starts from: generation_config, then config.json, then (T5 family) pad_token_id. */
@@ -83,7 +102,7 @@ export interface ModelFolder {
   tokenizerJson: Record<string, unknown>;
   tokenizerConfig: Record<string, unknown>;
   qualsJson: QualsJson | null;
-  /** The `quals-step` graphs, when quals.json records that design and the files are present (fp32). */
+  /** The `quals-step` graphs of the variant, when quals.json records that design and the files are present. */
   stepPaths?: { decoder: string; crossKv: string };
 }
 
@@ -121,8 +140,13 @@ export function modelFileList(variant: ModelVariant): { required: string[]; opti
   return {
     required: ['config.json', 'tokenizer.json', 'tokenizer_config.json', encoder, decoder],
     optional: ['generation_config.json', 'quals.json', 'special_tokens_map.json', `${encoder}_data`, `${decoder}_data`,
-      ...(variant === 'fp32' ? [STEP_FILES.decoder, `${STEP_FILES.decoder}_data`, STEP_FILES.crossKv, `${STEP_FILES.crossKv}_data`] : [])],
+      ...(variant === 'fp32' || variant === 'int8' ? stepFileList(variant) : [])],
   };
+}
+
+function stepFileList(variant: ModelVariant): string[] {
+  const { stepDecoder, crossKv } = variantFiles(variant);
+  return [stepDecoder, `${stepDecoder}_data`, crossKv, `${crossKv}_data`];
 }
 
 /** Syntax of a hub repo id `org/name` (the hub's own rules: no `--` or `..`, no leading/trailing `.`/`-`). */
@@ -161,8 +185,10 @@ export function readModelFolder(dir: string, variant: ModelVariant = 'fp32'): Mo
     throw new ModelError('format', `Unknown model variant "${String(variant)}"; use one of ${MODEL_VARIANTS.join(', ')}.`);
   }
 
-  const { encoder, decoder } = onnxFiles(variant);
-  checkOnnxPresent(root, variant, encoder, decoder);
+  const files = variantFiles(variant);
+  const { encoder, decoder } = files;
+  const hasStepFiles = isFile(path.join(root, files.stepDecoder)) && isFile(path.join(root, files.crossKv));
+  checkOnnxPresent(root, variant, encoder, hasStepFiles ? null : decoder);
 
   const config = checkConfig(root, readJsonObject(root, 'config.json', true));
   const genRaw = readJsonObject(root, 'generation_config.json', false);
@@ -178,13 +204,17 @@ export function readModelFolder(dir: string, variant: ModelVariant = 'fp32'): Mo
   const qualsJson = qualsRaw ? checkQualsJson(path.join(root, 'quals.json'), qualsRaw) : null;
 
   const encoderPath = path.join(root, encoder);
-  const decoderPath = path.join(root, decoder);
+  const hasMerged = isFile(path.join(root, decoder));
   sniffOnnx(root, encoder);
-  sniffOnnx(root, decoder);
-  const folder: ModelFolder = { dir: root, variant, encoderPath, decoderPath, config, generationConfig, decoderStartTokenId, tokenizerJson, tokenizerConfig, qualsJson };
+  if (hasMerged) sniffOnnx(root, decoder);
+  const folder: ModelFolder = { dir: root, variant, encoderPath, config, generationConfig, decoderStartTokenId, tokenizerJson, tokenizerConfig, qualsJson };
+  if (hasMerged) folder.decoderPath = path.join(root, decoder);
+  const design = variant === 'fp32' ? qualsJson?.graphs?.design : qualsJson?.graphs?.variants?.[variant]?.design;
   // A folder without the step files (an older copy, a partial download) still runs on the merged decoder.
-  if (qualsJson?.graphs?.design === 'quals-step' && variant === 'fp32' && isFile(path.join(root, STEP_FILES.decoder)) && isFile(path.join(root, STEP_FILES.crossKv))) {
-    folder.stepPaths = { decoder: path.join(root, STEP_FILES.decoder), crossKv: path.join(root, STEP_FILES.crossKv) };
+  if (design === 'quals-step' && hasStepFiles) {
+    folder.stepPaths = { decoder: path.join(root, files.stepDecoder), crossKv: path.join(root, files.crossKv) };
+  } else if (!hasMerged) {
+    checkOnnxPresent(root, variant, encoder, decoder);
   }
   return folder;
 }
@@ -197,14 +227,18 @@ function isFile(p: string): boolean {
   }
 }
 
-/** Names the variants that are present when the requested one is not, so the fix is obvious. */
-function checkOnnxPresent(root: string, variant: ModelVariant, encoder: string, decoder: string): void {
-  const missing = [encoder, decoder].find((f) => !isFile(path.join(root, f)));
+/**
+ * Names the variants that are present when the requested one is not, so the fix is obvious.
+ * `decoder` null: the variant's `quals-step` files are there instead of a merged decoder.
+ */
+function checkOnnxPresent(root: string, variant: ModelVariant, encoder: string, decoder: string | null): void {
+  const missing = [encoder, decoder].find((f): f is string => f !== null && !isFile(path.join(root, f)));
   if (!missing) return;
   const present = MODEL_VARIANTS.filter((v) => {
-    const f = onnxFiles(v);
-    return isFile(path.join(root, f.encoder)) && isFile(path.join(root, f.decoder));
+    const f = variantFiles(v);
+    return isFile(path.join(root, f.encoder)) && (isFile(path.join(root, f.decoder)) || isFile(path.join(root, f.stepDecoder)));
   });
+  if (variant === 'int8') throw new ModelError('missing-file', int8MissingMessage(root, missing, present));
   if (present.length > 0) {
     throw new ModelError('missing-file', `Model folder ${root} has no ${missing} (variant ${variant}); it has the ${present.join(', ')} variant${present.length > 1 ? 's' : ''}, so set the variant to ${present.length > 1 ? 'one of those' : 'that'} or export the ${variant} files.`);
   }
@@ -212,6 +246,19 @@ function checkOnnxPresent(root: string, variant: ModelVariant, encoder: string, 
     throw new ModelError('missing-file', `Model folder ${root} has onnx/decoder_model${suffix(variant)}.onnx but no ${decoder}; ${EXPORT_HINT}.`);
   }
   throw new ModelError('missing-file', `Model folder ${root} has no ${missing}; ${EXPORT_HINT}.`);
+}
+
+/** The int8 variant is written by the project's import; the message says how, with the folder's own source when quals.json names it. */
+function int8MissingMessage(root: string, missing: string, present: readonly ModelVariant[]): string {
+  let source = 'CHECKPOINT';
+  try {
+    const q = JSON.parse(fs.readFileSync(path.join(root, 'quals.json'), 'utf8')) as { importedFrom?: { source?: unknown } };
+    if (typeof q.importedFrom?.source === 'string') source = JSON.stringify(q.importedFrom.source);
+  } catch {
+    // No readable quals.json: the generic command below still says what to run.
+  }
+  const has = present.length > 0 ? ` (it has the ${present.join(', ')} variant${present.length > 1 ? 's' : ''})` : '';
+  return `Model folder ${root} has no int8 variant: ${missing} is missing${has}. Write it with \`quals model import ${source} --out ${JSON.stringify(root)} --overwrite --variant int8\` (from the Hugging Face checkpoint), or set the variant to fp32.`;
 }
 
 /** Keeps a parser's message on one short line. */
@@ -318,6 +365,7 @@ function checkQualsJson(p: string, raw: Record<string, unknown>): QualsJson {
       throw new ModelError('invalid-file', `${p}: "graphs.design" must be one of ${DECODER_DESIGNS.map((d) => `"${d}"`).join(', ')}; remove it to run the merged decoder.`);
     }
     out.graphs = { builder: g.builder, multiTokenCache: g.multiTokenCache, ...(g.design !== undefined ? { design: g.design as DecoderDesign } : {}) };
+    if (g.variants !== undefined) out.graphs.variants = checkVariants(p, g.variants);
   }
   if (raw.importedFrom !== undefined && typeof raw.importedFrom === 'object' && raw.importedFrom !== null) {
     out.importedFrom = raw.importedFrom as Record<string, unknown>;
@@ -348,6 +396,18 @@ function checkQualsJson(p: string, raw: Record<string, unknown>): QualsJson {
     options[key] = value;
   }
   out.options = options as Partial<QualsOptions>;
+  return out;
+}
+
+function checkVariants(p: string, raw: unknown): Partial<Record<ModelVariant, VariantRecord>> {
+  const bad = () => new ModelError('invalid-file', `${p}: "graphs.variants" must map variant names (${MODEL_VARIANTS.filter((v) => v !== 'fp32').join(', ')}) to {"design": "quals-step"|"merged", ...}; remove it to load fp32 only.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad();
+  const out: Partial<Record<ModelVariant, VariantRecord>> = {};
+  for (const [name, rec] of Object.entries(raw as Record<string, unknown>)) {
+    const r = rec as Record<string, unknown> | null;
+    if (name === 'fp32' || !MODEL_VARIANTS.includes(name as ModelVariant) || typeof r !== 'object' || r === null || !DECODER_DESIGNS.includes(r.design as DecoderDesign)) throw bad();
+    out[name as ModelVariant] = r as VariantRecord;
+  }
   return out;
 }
 

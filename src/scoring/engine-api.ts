@@ -7,8 +7,11 @@ import type { ModelInfo, QualsResult } from './result';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type ModelFormatName = 'qagen' | 'lmqg';
-/** Which weight files to load: `onnx/*.onnx`, `onnx/*_quantized.onnx` or `onnx/*_fp16.onnx`. */
-export type ModelVariant = 'fp32' | 'quantized' | 'fp16';
+/**
+ * Which weight files to load: `onnx/*.onnx`, `onnx/*_int8.onnx` (the project's int8 graphs, written
+ * by `quals model import --variant int8`), `onnx/*_quantized.onnx` or `onnx/*_fp16.onnx` (exports).
+ */
+export type ModelVariant = 'fp32' | 'int8' | 'quantized' | 'fp16';
 
 export interface DownloadProgress {
   file: string;

@@ -63,7 +63,7 @@ export class EngineHost {
   /** The engine for the settings' model; throws ModelError / ModelNotConfiguredError. */
   async get(settings: QualsSettings): Promise<QualsEngine> {
     const model = settings.model ? resolveModelSetting(settings.model, this.deps.workspaceFolders()) : '';
-    const key = JSON.stringify([model, settings.modelFormat, settings.device]);
+    const key = JSON.stringify([model, settings.modelFormat, settings.modelVariant, settings.device]);
     if (this.loaded?.key !== key) {
       void this.dispose();
       this.loaded = { key, engine: this.load(settings, model) };
@@ -81,6 +81,7 @@ export class EngineHost {
       const engine = await this.deps.create({
         model,
         device: settings.device,
+        variant: settings.modelVariant,
         ...(settings.modelFormat !== 'auto' ? { format: settings.modelFormat } : {}),
         ...(this.deps.cacheDir ? { cacheDir: this.deps.cacheDir } : {}),
         log: this.deps.log,

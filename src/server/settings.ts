@@ -5,7 +5,7 @@
  */
 import type { Diagnostic } from 'vscode-languageserver';
 import type { IgnoredFinding, WorkspaceStateParams } from '../protocol';
-import type { Device, ModelFormatName } from '../scoring/engine-api';
+import type { Device, ModelFormatName, ModelVariant } from '../scoring/engine-api';
 import { DEFAULT_PAIR_THRESHOLD, type QualsOptions, type ScoringMode } from '../scoring/options';
 import { DEFAULT_PAIR_RULES, isPairRule, type PairRule } from '../scoring/pairing';
 import { DEFAULT_JSONL_FIELDS, type JsonlFields } from '../scoring/jsonl-lines';
@@ -18,6 +18,8 @@ export interface QualsSettings {
   /** Folder or hub id; empty = not configured. */
   model: string;
   modelFormat: 'auto' | ModelFormatName;
+  /** Which weight files to load (quals.modelVariant): fp32, or the int8 variant an import wrote. */
+  modelVariant: ModelVariant;
   device: Device;
   checkOn: CheckOn;
   debounceMs: number;
@@ -36,6 +38,7 @@ export const DEFAULT_SETTINGS: Readonly<QualsSettings> = Object.freeze({
   enabled: true,
   model: '',
   modelFormat: 'auto',
+  modelVariant: 'fp32',
   device: 'auto',
   checkOn: 'save',
   debounceMs: 800,
@@ -81,6 +84,7 @@ export function parseSettings(raw: unknown): QualsSettings {
     enabled: typeof r.enabled === 'boolean' ? r.enabled : d.enabled,
     model: typeof r.model === 'string' ? r.model.trim() : d.model,
     modelFormat: oneOf(r.modelFormat, ['auto', 'qagen', 'lmqg'], d.modelFormat),
+    modelVariant: oneOf(r.modelVariant, ['fp32', 'int8', 'quantized', 'fp16'], d.modelVariant),
     device: oneOf(r.device, ['auto', 'cpu', 'cuda', 'dml', 'coreml'], d.device),
     checkOn: oneOf(r.checkOn, ['save', 'type', 'manual'], d.checkOn),
     debounceMs: num(r.debounceMs, d.debounceMs, 0),

@@ -21,6 +21,17 @@ export interface Seq2SeqGraphs {
    * computes its cross-attention cache. It shares the merged decoder's weights.
    */
   step?: { decoder: Graph; crossKv: Graph };
+  /**
+   * The int8 variant (quantize.ts), when asked for: the encoder and the `quals-step` graphs with
+   * int8 MatMul weights. Its fp32 tensors (embeddings, norms, biases) have the fp32 graphs' names.
+   */
+  int8?: { encoder: Graph; decoder: Graph; crossKv: Graph };
+}
+
+/** What a builder writes beyond the fp32 graphs. */
+export interface BuildOptions {
+  /** Also build the int8 variant (Seq2SeqGraphs.int8). */
+  int8?: boolean;
 }
 
 /**

@@ -31,7 +31,8 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { type AttrValue, DataType, Graph, floatAttr } from '../../scoring/model/onnx-writer';
-import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
+import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
+import { Int8Weights, type WeightPrecision, int8MatMul } from './quantize';
 
 /** LayerNormalization is an ONNX op from opset 17 (one fused kernel in ORT instead of 8 ops). */
 export const HF_BART_OPSET = 17;
@@ -246,10 +247,21 @@ const constName = (v: number): string => String(v).replace(/-/g, 'm').replace(/\
 /** Initializers and constants of one top-level graph, registered once by name. */
 class Registry {
   private readonly names = new Set<string>();
+  private readonly int8 = new Int8Weights();
   constructor(
     readonly outer: Graph,
     private readonly ckpt: Checkpoint,
+    /** `int8`: MatMul weights as int8 with per-column scales (quantize.ts). */
+    readonly precision: WeightPrecision = 'fp32',
   ) {}
+
+  /** A PyTorch [out, in] weight as the int8 [in, out] matrix x @ W needs (transposed, then quantized, when written). */
+  int8Transposed(key: string, out: number, inp: number): { q: string; scale: string } {
+    const name = `${key}_T`;
+    const w = { q: `${name}.int8`, scale: `${name}.scale` };
+    this.once(w.q, () => this.int8.register(this.outer, name, inp, out, () => transpose(this.ckpt.read(key), out, inp)));
+    return w;
+  }
 
   private once(name: string, add: () => void): string {
     if (!this.names.has(name)) {
@@ -299,6 +311,7 @@ class Ops {
   }
 
   linear(x: string, key: string, out: number, inp: number): string {
+    if (this.r.precision === 'int8') return int8MatMul(this.g, x, this.r.int8Transposed(`${key}.weight`, out, inp), this.r.tensor(`${key}.bias`, [out]));
     const w = this.r.linearWeight(`${key}.weight`, out, inp);
     return this.op('Add', [this.op('MatMul', [x, w]), this.r.tensor(`${key}.bias`, [out])]);
   }
@@ -413,11 +426,11 @@ class Ops {
   }
 }
 
-function buildEncoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
-  const g = new Graph(`hf_${s.family}_encoder`);
+function buildEncoder(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrecision = 'fp32'): Graph {
+  const g = new Graph(`hf_${s.family}_encoder${precision === 'fp32' ? '' : `_${precision}`}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
   const am = g.input('attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
-  const o = new Ops(g, new Registry(g, ckpt), s);
+  const o = new Ops(g, new Registry(g, ckpt, precision), s);
   const { dModel: D, prefix } = s;
   const H = s.encoder.heads;
   let x = o.embed(ids, o.r.i64([0], true), o.dim(ids, 1), 'encoder');
@@ -531,12 +544,12 @@ function buildDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
  * attend to it in one product, and the log-prob outputs (addStepLogProbOutputs) follow the logits.
  * Valid for any number of new tokens after any cached length.
  */
-function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
+function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrecision = 'fp32'): Graph {
   const { dModel: D, vocabSize: V, prefix } = s;
   const H = s.decoder.heads;
   const hd = D / H;
   const L = s.decoder.layers;
-  const g = new Graph(`hf_${s.family}_decoder_quals_step`);
+  const g = new Graph(`hf_${s.family}_decoder_quals_step${precision === 'fp32' ? '' : `_${precision}`}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
   const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
   const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
@@ -549,7 +562,7 @@ function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
       ev: kv('encoder.value', 1, 'encoder_sequence_length'),
     };
   });
-  const reg = new Registry(g, ckpt);
+  const reg = new Registry(g, ckpt, precision);
   const o = new Ops(g, reg, s);
   const rows = past.map((p) => ({ dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }), dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }) }));
 
@@ -583,10 +596,17 @@ function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
     x = o.residual(x, `${p}.final_layer_norm`, (h) => o.ffn(h, p, s.decoder.ffn));
   }
   if (s.preLayerNorm) x = o.layerNorm(x, `${prefix}decoder.layer_norm`);
-  const head = reg.tensor(s.lmHeadKey, [V, D]);
-  const gemmInputs = [o.op('Reshape', [x, reg.i64([-1, D])]), head];
-  if (s.finalLogitsBiasKey) gemmInputs.push(reg.tensor(s.finalLogitsBiasKey, [V]));
-  const flat = o.op('Gemm', gemmInputs, { transB: 1 });
+  let flat: string;
+  if (precision === 'int8') {
+    // The head as its own int8 [D, V] matrix (the fp32 embedding stays for the Gather).
+    const hidden = o.op('Reshape', [x, reg.i64([-1, D])]);
+    flat = int8MatMul(g, hidden, reg.int8Transposed(s.lmHeadKey, V, D), s.finalLogitsBiasKey ? reg.tensor(s.finalLogitsBiasKey, [V]) : undefined);
+  } else {
+    const head = reg.tensor(s.lmHeadKey, [V, D]);
+    const gemmInputs = [o.op('Reshape', [x, reg.i64([-1, D])]), head];
+    if (s.finalLogitsBiasKey) gemmInputs.push(reg.tensor(s.finalLogitsBiasKey, [V]));
+    flat = o.op('Gemm', gemmInputs, { transB: 1 });
+  }
   const logits = o.op('Reshape', [flat, o.op('Concat', [o.op('Shape', [ids]), reg.i64([V])], { axis: 0 })], {}, 'logits');
   g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
   for (let l = 0; l < L; l++) {
@@ -599,12 +619,12 @@ function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
 }
 
 /** The `quals-step` cross-attention cache: encoder_hidden_states [1, S, D] -> present.L.encoder.{key,value} [1, H, S, hd]. */
-function buildCrossKv(s: HfBartSpec, ckpt: Checkpoint): Graph {
+function buildCrossKv(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrecision = 'fp32'): Graph {
   const { dModel: D, prefix } = s;
   const H = s.decoder.heads;
-  const g = new Graph(`hf_${s.family}_cross_kv_quals`);
+  const g = new Graph(`hf_${s.family}_cross_kv_quals${precision === 'fp32' ? '' : `_${precision}`}`);
   const encH = g.input('encoder_hidden_states', DataType.FLOAT, [1, 'encoder_sequence_length', D]);
-  const o = new Ops(g, new Registry(g, ckpt), s);
+  const o = new Ops(g, new Registry(g, ckpt, precision), s);
   for (let l = 0; l < s.decoder.layers; l++) {
     const p = `${prefix}decoder.layers.${l}.encoder_attn`;
     o.op('Identity', [o.splitHeads(o.linear(encH, `${p}.k_proj`, D, D), H)], {}, `present.${l}.encoder.key`);
@@ -621,12 +641,13 @@ function buildCrossKv(s: HfBartSpec, ckpt: Checkpoint): Graph {
  * or the checkpoint is not something these graphs reproduce. Reads no tensor data: the
  * initializers read `ckpt` when the graphs are written, so `ckpt` must stay open until then.
  */
-export function buildHfBartGraphs(config: Record<string, unknown>, ckpt: Checkpoint): Seq2SeqGraphs {
+export function buildHfBartGraphs(config: Record<string, unknown>, ckpt: Checkpoint, opts: BuildOptions = {}): Seq2SeqGraphs {
   const spec = hfBartSpec(config, ckpt);
   return {
     encoder: buildEncoder(spec, ckpt),
     decoder: buildDecoder(spec, ckpt),
     opset: HF_BART_OPSET,
     step: { decoder: buildStepDecoder(spec, ckpt), crossKv: buildCrossKv(spec, ckpt) },
+    ...(opts.int8 ? { int8: { encoder: buildEncoder(spec, ckpt, 'int8'), decoder: buildStepDecoder(spec, ckpt, 'int8'), crossKv: buildCrossKv(spec, ckpt, 'int8') } } : {}),
   };
 }

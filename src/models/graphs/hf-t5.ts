@@ -27,7 +27,8 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { DataType, Graph } from '../../scoring/model/onnx-writer';
-import { type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
+import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
+import { Int8Weights, type WeightPrecision, int8MatMul } from './quantize';
 
 /** torch.finfo(torch.float32).min, the value HF's additive masks use. */
 export const FLOAT32_MIN = -3.4028234663852886e38;
@@ -187,11 +188,26 @@ export function parseT5Config(config: Record<string, unknown>): T5Hyper {
 /** Initializers (weights and constants) registered once in a root graph, used by its If-branches too. */
 class Weights {
   private readonly names = new Set<string>();
+  private readonly int8 = new Int8Weights();
 
   constructor(
     private readonly root: Graph,
     private readonly ckpt: Checkpoint,
+    /** `int8`: MatMul weights as int8 with per-column scales (quantize.ts). */
+    readonly precision: WeightPrecision = 'fp32',
   ) {}
+
+  /** A [rows, cols] PyTorch weight as the int8 [cols, rows] matrix x @ W needs (transposed, then quantized, when written). */
+  int8Transposed(name: string, rows: number, cols: number, hint: string): { q: string; scale: string } {
+    this.expect(name, [rows, cols], hint);
+    const key = `${name}.T`;
+    const w = { q: `${key}.int8`, scale: `${key}.scale` };
+    if (!this.names.has(w.q)) {
+      this.names.add(w.q);
+      this.int8.register(this.root, key, cols, rows, () => transpose(this.ckpt.read(name), rows, cols));
+    }
+    return w;
+  }
 
   private shapeOf(name: string, hint: string): number[] {
     const info = this.ckpt.tensors.get(name);
@@ -280,7 +296,14 @@ class T5Ops {
   }
 
   matmul(x: string, name: string, out: number, inp: number, hint: string): string {
+    if (this.w.precision === 'int8') return int8MatMul(this.g, x, this.w.int8Transposed(name, out, inp, hint));
     return this.op('MatMul', [x, this.w.linear(name, out, inp, hint)]);
+  }
+
+  /** The LM head [rows, D] on flat hidden states [N, D]: Gemm(transB) in fp32, a DynamicQuantizeMatMul in int8. */
+  head(flat: string, head: string, rows: number): string {
+    if (this.w.precision === 'int8') return int8MatMul(this.g, flat, this.w.int8Transposed(head, rows, this.h.dModel, 'd_model'));
+    return this.op('Gemm', [flat, this.w.raw(head, [rows, this.h.dModel], 'd_model')], { transB: 1 });
   }
 
   /** [B, T, H*d_kv] -> [B, H, T, d_kv] */
@@ -366,11 +389,11 @@ function rowsOf(ckpt: Checkpoint, name: string, dModel: number): number {
   return shape[0]!;
 }
 
-function buildEncoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number): Graph {
-  const g = new Graph('t5_encoder');
+function buildEncoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number, precision: WeightPrecision = 'fp32'): Graph {
+  const g = new Graph(precision === 'fp32' ? 't5_encoder' : `t5_encoder_${precision}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
   const am = g.input('attention_mask', DataType.INT64, ['batch_size', 'encoder_sequence_length']);
-  const w = new Weights(g, ckpt);
+  const w = new Weights(g, ckpt, precision);
   const o = new T5Ops(g, w, h);
   let x = o.op('Gather', [w.raw(emb, [embRows, h.dModel], 'd_model'), ids], { axis: 0 });
   const pos = o.op('Range', [w.i64('zero', [], [0]), o.dim(ids, 1), w.i64('one', [], [1])]);
@@ -467,9 +490,9 @@ function buildDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number
  * fed at batch 1 and all B*T queries attend to it as one [1, H, B*T, d_kv] block, and the log-prob
  * outputs follow the logits. Valid for any number of new tokens after any cached length.
  */
-function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number, head: string, headRows: number): Graph {
+function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number, head: string, headRows: number, precision: WeightPrecision = 'fp32'): Graph {
   const { dModel: D, heads: H, dKv } = h;
-  const g = new Graph('t5_decoder_quals_step');
+  const g = new Graph(precision === 'fp32' ? 't5_decoder_quals_step' : `t5_decoder_quals_step_${precision}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
   const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
   const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
@@ -482,7 +505,7 @@ function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: nu
       ev: kv('encoder.value', 1, 'encoder_sequence_length'),
     };
   });
-  const w = new Weights(g, ckpt);
+  const w = new Weights(g, ckpt, precision);
   const o = new T5Ops(g, w, h);
   const rows = past.map((p) => ({ dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }), dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }) }));
 
@@ -516,7 +539,7 @@ function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: nu
   x = o.rmsNorm(x, 'decoder.final_layer_norm.weight');
   if (h.tied) x = o.op('Mul', [x, w.f32('head_scale', h.dModel ** -0.5)]);
   const flat = o.op('Reshape', [x, w.i64('shape_flat', [2], [-1, D])]);
-  const scores = o.op('Gemm', [flat, w.raw(head, [headRows, D], 'd_model')], { transB: 1 });
+  const scores = o.head(flat, head, headRows);
   const outShape = o.op('Concat', [o.op('Shape', [ids]), w.i64('minus_one', [1], [-1])], { axis: 0 });
   const logits = o.op('Reshape', [scores, outShape], {}, 'logits');
   g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', headRows]);
@@ -530,10 +553,10 @@ function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: nu
 }
 
 /** The `quals-step` cross-attention cache: encoder_hidden_states [1, S, D] -> present.L.encoder.{key,value} [1, H, S, d_kv]. */
-function buildCrossKv(h: T5Hyper, ckpt: Checkpoint): Graph {
-  const g = new Graph('t5_cross_kv_quals');
+function buildCrossKv(h: T5Hyper, ckpt: Checkpoint, precision: WeightPrecision = 'fp32'): Graph {
+  const g = new Graph(precision === 'fp32' ? 't5_cross_kv_quals' : `t5_cross_kv_quals_${precision}`);
   const encH = g.input('encoder_hidden_states', DataType.FLOAT, [1, 'encoder_sequence_length', h.dModel]);
-  const o = new T5Ops(g, new Weights(g, ckpt), h);
+  const o = new T5Ops(g, new Weights(g, ckpt, precision), h);
   for (let l = 0; l < h.decoderLayers; l++) {
     const a = `decoder.block.${l}.layer.1.EncDecAttention`;
     o.op('Identity', [o.project(encH, `${a}.k.weight`)], {}, `present.${l}.encoder.key`);
@@ -549,7 +572,7 @@ function buildCrossKv(h: T5Hyper, ckpt: Checkpoint): Graph {
  * checkpoint. Reads only tensor shapes here; the weights are read when the graphs are written.
  * Throws UnsupportedModelError for configurations or checkpoints it cannot build faithfully.
  */
-export function buildHfT5Graphs(config: Record<string, unknown>, ckpt: Checkpoint): Seq2SeqGraphs {
+export function buildHfT5Graphs(config: Record<string, unknown>, ckpt: Checkpoint, opts: BuildOptions = {}): Seq2SeqGraphs {
   const h = parseT5Config(config);
   const emb = embeddingName(ckpt);
   const embRows = rowsOf(ckpt, emb, h.dModel);
@@ -569,5 +592,8 @@ export function buildHfT5Graphs(config: Record<string, unknown>, ckpt: Checkpoin
     decoder: buildDecoder(h, ckpt, emb, embRows, head, headRows),
     opset: OPSET,
     step: { decoder: buildStepDecoder(h, ckpt, emb, embRows, head, headRows), crossKv: buildCrossKv(h, ckpt) },
+    ...(opts.int8
+      ? { int8: { encoder: buildEncoder(h, ckpt, emb, embRows, 'int8'), decoder: buildStepDecoder(h, ckpt, emb, embRows, head, headRows, 'int8'), crossKv: buildCrossKv(h, ckpt, 'int8') } }
+      : {}),
   };
 }

@@ -94,6 +94,8 @@ function readTrainerConfig(dir: string): Record<string, unknown> | null {
 export interface LoadChoices {
   /** Run this decoder design: `merged` ignores a folder's `quals-step` graphs (default: the best the folder has). */
   design?: DecoderDesign;
+  /** ONNX Runtime's CPU memory arena (default on; the bench measures peak RSS without it). */
+  memArena?: boolean;
 }
 
 export async function loadModel(config: EngineConfig, signal?: AbortSignal, choices: LoadChoices = {}): Promise<LoadedModel> {
@@ -141,10 +143,15 @@ export async function openSeq2Seq(
 ): Promise<{ seq2seq: Seq2Seq; dispose(): Promise<void> }> {
   // The quals-step graphs replace the merged decoder, which is then not loaded at all.
   const step = choices.design !== 'merged' ? folder.stepPaths : undefined;
-  const sessions = await createSessions(folder.encoderPath, step?.decoder ?? folder.decoderPath, {
+  const decoderPath = step?.decoder ?? folder.decoderPath;
+  if (!decoderPath) {
+    throw new ModelError('missing-file', `The ${folder.variant} variant of ${folder.dir} has only the quals-step graphs (no merged decoder), so it cannot run the merged design; use the fp32 variant for that.`);
+  }
+  const sessions = await createSessions(folder.encoderPath, decoderPath, {
     device: config.device ?? 'auto',
     threads: config.threads,
     log: config.log,
+    memArena: choices.memArena,
   }, step?.crossKv);
   let helpers: LogProbHelpers;
   let seq2seq: Seq2Seq;

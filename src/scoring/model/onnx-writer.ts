@@ -76,12 +76,15 @@ export class ProtoBuilder {
 }
 
 /** ONNX TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
+
+/** ONNX Runtime's contrib operator set (DynamicQuantizeMatMul, ...). */
+export const MS_DOMAIN = 'com.microsoft';
 
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7 } as const;
 
-export type TensorData = Float32Array | ArrayLike<number>;
+export type TensorData = Float32Array | Int8Array | Uint8Array | ArrayLike<number>;
 /** Initializer values produced only when the model is written (weights read from a checkpoint). */
 export type LazyTensorData = () => TensorData;
 /** A dimension: a fixed size or a symbolic name. */
@@ -116,6 +119,9 @@ function rawBytes(dataType: DataTypeCode, data: TensorData): Uint8Array {
     raw = new Uint8Array(BigInt64Array.from(Array.from(data), (x) => BigInt(x)).buffer);
   } else if (dataType === DataType.INT32) {
     raw = new Uint8Array(Int32Array.from(Array.from(data)).buffer);
+  } else if (dataType === DataType.INT8 || dataType === DataType.UINT8) {
+    const b = data instanceof Int8Array || data instanceof Uint8Array ? data : (dataType === DataType.INT8 ? Int8Array : Uint8Array).from(Array.from(data));
+    raw = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } else {
     raw = Uint8Array.from(Array.from(data), (x) => (x ? 1 : 0));
   }
@@ -203,6 +209,8 @@ function attribute(name: string, v: AttrValue, external?: ExternalSink): ProtoBu
 
 interface NodeSpec {
   type: string;
+  /** The operator set domain ('' = ONNX; 'com.microsoft' = ONNX Runtime's contrib ops). */
+  domain?: string;
   inputs: string[];
   outputs: string[];
   attrs: Record<string, AttrValue>;
@@ -270,6 +278,22 @@ export class Graph {
     return name;
   }
 
+  /** Adds a node of ONNX Runtime's contrib operator set (com.microsoft) with one output. */
+  msOp(type: string, inputs: string[], attrs: Record<string, AttrValue> = {}, output?: string): string {
+    const name = output ?? this.uid(type);
+    this.nodes.push({ type, domain: MS_DOMAIN, inputs, outputs: [name], attrs });
+    return name;
+  }
+
+  /** Operator set domains other than ONNX's that the graph and its subgraphs use. */
+  extraDomains(set = new Set<string>()): Set<string> {
+    for (const n of this.nodes) {
+      if (n.domain) set.add(n.domain);
+      for (const v of Object.values(n.attrs)) if (v instanceof Graph) v.extraDomains(set);
+    }
+    return set;
+  }
+
   /** Adds a node with several (named or numbered) outputs. */
   opMulti(type: string, inputs: string[], attrs: Record<string, AttrValue>, outputs: string[] | number): string[] {
     const names = Array.isArray(outputs) ? outputs : Array.from({ length: outputs }, () => this.uid(type));
@@ -307,6 +331,7 @@ export class Graph {
       for (const i of n.inputs) np.str(1, i);
       for (const o of n.outputs) np.str(2, o);
       np.str(3, this.uid(`node_${n.type}`)).str(4, n.type);
+      if (n.domain) np.str(7, n.domain);
       for (const [k, v] of Object.entries(n.attrs)) np.msg(5, attribute(k, v, external));
       g.msg(1, np);
     }
@@ -349,6 +374,8 @@ function modelProtoWith(graph: Graph, { opset = 14, irVersion = 8, producer = 'q
   m.str(2, producer);
   m.msg(7, graph.toProto(external));
   m.msg(8, new ProtoBuilder().str(1, '').int(2, opset));
+  // Only graphs that use contrib ops import their domain, so other models' bytes do not change.
+  for (const d of [...graph.extraDomains()].sort()) m.msg(8, new ProtoBuilder().str(1, d).int(2, 1));
   return m.finish();
 }
 
