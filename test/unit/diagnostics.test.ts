@@ -78,7 +78,7 @@ test('with the scored summary, the squiggle sits on the word the tokens blame an
     id: 'q2',
     question: 'Who fought in Paris?',
     answer: 'Fury',
-    score: -1.2,
+    score: -1.3, // clearly below the threshold (-1): a pair just below it would need a second question
     spans: [span(SUMMARY, 'Fury')],
     tokens: [tok('Who', 'question', 0, -0.1), tok(' Paris', 'question', 14, -7), tok('Fury', 'answer', 0, 0)],
     sourceAnswer: { text: 'Fury', meanLogp: -0.1, span: span(SOURCE, 'Fury'), agrees: true },
@@ -93,6 +93,6 @@ test('with the scored summary, the squiggle sits on the word the tokens blame an
   assert.deepEqual(d!.relatedInformation?.map((r) => sourceDoc.getText(r.location.range)), ['Dusseldorf', 'Fury']);
   // Alone, the question pair's finding names its question and offers no "source says" (the source agrees).
   const [q] = toDiagnostics(result([onQuestion]), place, { ...opts, summary: SUMMARY });
-  assert.equal(q!.message, 'Not supported by source: "Paris" in "Who fought in Paris?" (QUALS -1.20)');
+  assert.equal(q!.message, 'Not supported by source: "Paris" in "Who fought in Paris?" (QUALS -1.30)');
   assert.equal((q!.data as FindingData).sourceAnswer, null);
 });
