@@ -11,7 +11,8 @@
  * - peers on the same model: a naive onnxruntime-node loop (bench/naive-loop.ts) at 60 and 10
  *   beams, @huggingface/transformers greedy and @xenova/transformers 2.x beam search when
  *   installed (`node bench/install-peers.mjs`);
- * - peak RSS of one call, in a fresh child process per design.
+ * - peak RSS of one call, in a fresh child process per design (and for quals-step with ONNX
+ *   Runtime's CPU arena off), with the RSS after loading and the peak reached in each stage.
  *
  * A random model rarely emits a well-formed (question, separator, answer) sequence, so after the
  * search the bench scores the first 10 hypotheses as if they were the selected pairs: the same
@@ -19,7 +20,7 @@
  * QUALS_BENCH_REPEATS (default 3), QUALS_BENCH_DEVICE (cpu | cuda | auto), QUALS_BENCH_PEERS=0.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { ensureTestModel } from '../src/modelgen/random-bart';
@@ -100,7 +101,7 @@ interface Call {
 }
 
 /** One QUALS call's model work, stage by stage, as scoreQuals runs it. */
-async function oneCall(model: LoadedModel): Promise<Call> {
+async function oneCall(model: LoadedModel, onStage?: (name: string) => void): Promise<Call> {
   const sm = model.seq2seq;
   const stages: Call['stages'] = [];
   const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
@@ -108,6 +109,7 @@ async function oneCall(model: LoadedModel): Promise<Call> {
     const t0 = performance.now();
     const r = await fn();
     stages.push({ name, ms: performance.now() - t0, work: delta(before, { ...sm.counters }) });
+    onStage?.(name);
     return r;
   };
   const t0 = performance.now();
@@ -153,21 +155,56 @@ const ratioLine = (label: string, mine: number[], theirs: number[]) => {
   return `  ${label.padEnd(56)} best ${fmt(Math.min(...theirs) / Math.min(...mine), 2).padStart(6)}x  pairs min ${fmt(Math.min(...r), 2).padStart(5)}x median ${fmt(median(r), 2).padStart(5)}x  (fastest: project ${fmt(Math.min(...mine))} ms, peer ${fmt(Math.min(...theirs))} ms)`;
 };
 
-/** Child mode: one design, a cold and a warm call, then the peak RSS. */
-async function rssChild(design: 'quals-step' | 'merged'): Promise<void> {
-  const model = await loadModel({ model: dir, device }, undefined, { design });
+/** Peak RSS since the last reset, in bytes (Linux: VmHWM, reset through /proc/self/clear_refs), or null elsewhere. */
+function stagePeak(): number | null {
+  try {
+    const kb = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    writeFileSync('/proc/self/clear_refs', '5');
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface RssReport {
+  maxRss: number;
+  /** RSS once the sessions are loaded, and the peak while loading. */
+  loaded: number;
+  loadPeak: number | null;
+  /** Peak RSS during each stage of the first call. */
+  stages: Record<string, number | null>;
+}
+
+/** Child mode: one design, a cold and a warm call, then the peak RSS (and where it was reached). */
+async function rssChild(design: 'quals-step' | 'merged', memArena: boolean): Promise<void> {
+  // ru_maxrss is no use here: a spawned child (fork, then exec) inherits the parent's high-water
+  // mark, so it reported the bench process's ~2.1 GiB; VmHWM belongs to this process's own memory.
+  const peaks: number[] = [];
+  const peak = () => {
+    const p = stagePeak();
+    if (p !== null) peaks.push(p);
+    return p;
+  };
+  stagePeak();
+  const model = await loadModel({ model: dir, device }, undefined, { design, memArena });
+  const loadPeak = peak();
+  const loaded = process.memoryUsage().rss;
+  // Stage peaks of the first call: the memory each stage adds on top of the loaded model (the warm
+  // call mostly reuses what the first one left allocated).
+  const stages: RssReport['stages'] = {};
+  await oneCall(model, (name) => (stages[name] = peak()));
   await oneCall(model);
-  await oneCall(model);
-  const maxRss = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ maxRss }));
+  peak();
+  const report: RssReport = { maxRss: peaks.length > 0 ? Math.max(...peaks) : process.resourceUsage().maxRSS * 1024, loaded, loadPeak, stages };
+  console.log(JSON.stringify(report));
   await model.dispose();
 }
 
-function measureRss(design: string): number | null {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/quals-bench.ts', '--rss', design], { encoding: 'utf8' });
+function measureRss(design: string, memArena = true): RssReport | null {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/quals-bench.ts', '--rss', design, ...(memArena ? [] : ['--no-arena'])], { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    return (JSON.parse(line) as { maxRss: number }).maxRss;
+    return JSON.parse(line) as RssReport;
   } catch {
     return null;
   }
@@ -312,15 +349,18 @@ async function main(): Promise<void> {
   await step.dispose();
   await merged.dispose();
 
-  console.log(`\npeak RSS of a process that loads the model and runs two calls (fresh child per design):`);
-  for (const design of ['quals-step', 'merged']) {
-    const rss = measureRss(design);
-    console.log(`  ${design.padEnd(12)} ${rss === null ? 'not measured' : `${fmt(rss / 2 ** 30, 2)} GiB`}${design === 'quals-step' && rss !== null ? `  (target <= 1.2 GB: ${rss <= 1.2e9 ? 'met' : 'NOT met'})` : ''}`);
+  console.log(`\npeak RSS of a process that loads the model and runs two calls (fresh child per design; MiB: after loading, peak while loading, peak per stage of the first call):`);
+  const mib = (x: number | null | undefined) => (x == null ? '-' : fmt(x / 2 ** 20));
+  for (const [design, memArena] of [['quals-step', true], ['quals-step', false], ['merged', true]] as const) {
+    const rss = measureRss(design, memArena);
+    const label = `${design}${memArena ? '' : ', ORT arena off'}`;
+    const detail = rss ? `  [loaded ${mib(rss.loaded)}, load peak ${mib(rss.loadPeak)}; ${STAGES.map((s) => `${s} ${mib(rss.stages[s])}`).join(', ')}]` : '';
+    console.log(`  ${label.padEnd(28)} ${rss === null ? 'not measured' : `${fmt(rss.maxRss / 2 ** 30, 2)} GiB`}${design === 'quals-step' && memArena && rss !== null ? `  (target <= 1.2 GB: ${rss.maxRss <= 1.2e9 ? 'met' : 'NOT met'})` : ''}${detail}`);
   }
 }
 
 if (process.argv[2] === '--rss') {
-  rssChild(process.argv[3] as 'quals-step' | 'merged').catch((e: unknown) => {
+  rssChild(process.argv[3] as 'quals-step' | 'merged', process.argv[4] !== '--no-arena').catch((e: unknown) => {
     console.error(e);
     process.exitCode = 1;
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureTestModel } from '../../src/modelgen/random-bart';
-import { beamContinuations, beamSearch } from '../../src/scoring/model/generate';
+import { beamContinuations, beamContinuationsEach, beamSearch } from '../../src/scoring/model/generate';
 import { type LoadedModel, loadModel } from '../../src/scoring/model/loader';
 import { floatData } from '../../src/scoring/model/ort';
 import { readModelFolder } from '../../src/models/model-files';
@@ -83,4 +83,35 @@ describe('decoder designs: quals-step equals the merged decoder', () => {
       assert.ok(Math.abs(c.meanLogp - b[i]![j]!.meanLogp) < 1e-5);
     }));
   });
+
+  // Prompts of different lengths (the shortest forced in the first pass, the others a token per
+  // call), searches that finish at different steps, a repeated prompt, an empty one.
+  const prompts = [[5, 40], [9, 8, 7, 6, 5, 4, 3], [30], [5, 40], [], [11, 12, 13, 14], [50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60]];
+  for (const design of ['quals-step', 'merged'] as const) {
+    for (const cfg of [{ numBeams: 4, maxLength: 8, eosId: 2, padId: 1 }, { numBeams: 3, maxLength: 3, eosId: 2, padId: 1 }]) {
+      it(`${design}: all prompts in one batched search equal one search per prompt (${cfg.numBeams} beams, ${cfg.maxLength} tokens)`, async () => {
+        const model = design === 'quals-step' ? step : merged;
+        const enc = await model.seq2seq.encode(model.format.encodeInput(source).ids);
+        const runsBefore = model.seq2seq.counters.decoderRuns;
+        const each = await beamContinuationsEach(model.seq2seq, enc, prompts, cfg);
+        const eachRuns = model.seq2seq.counters.decoderRuns - runsBefore;
+        const batched = await beamContinuations(model.seq2seq, enc, prompts, cfg);
+        const batchedRuns = model.seq2seq.counters.decoderRuns - runsBefore - eachRuns;
+        assert.equal(batched.length, prompts.length);
+        const lengths = new Set<number>();
+        batched.forEach((cands, i) => {
+          assert.equal(cands.length, each[i]!.length, `prompt ${i}: candidate count`);
+          cands.forEach((c, j) => {
+            assert.deepEqual(c.ids, each[i]![j]!.ids, `prompt ${i} candidate ${j}`);
+            assert.ok(Math.abs(c.meanLogp - each[i]![j]!.meanLogp) < 1e-5, `prompt ${i} candidate ${j}: ${c.meanLogp} vs ${each[i]![j]!.meanLogp}`);
+            lengths.add(c.ids.length);
+          });
+        });
+        assert.ok(lengths.size > 1, 'the searches should end at different lengths');
+        // One call per step for all rows: the first pass, the longer prompts' remaining tokens, the longest search.
+        const spread = Math.max(...prompts.map((p) => p.length)) - Math.min(...prompts.map((p) => p.length));
+        assert.ok(batchedRuns <= 1 + spread + cfg.maxLength && batchedRuns < eachRuns, `batched ${batchedRuns} decoder runs vs ${eachRuns} one search per prompt`);
+      });
+    }
+  }
 });

@@ -380,6 +380,30 @@ export class Seq2Seq {
   }
 
   /**
+   * Rows `idx` of the state, any number of them: rows continue, split into beams or are dropped
+   * (a batch of searches whose rows start and finish at different steps). `quals-step`: deferred to
+   * the next call's `beam_idx`; merged: copied, with the context tiled to the new row count — each
+   * row count is tiled once per text and kept, so callers keep the counts few.
+   */
+  selectRows(enc: EncodedText, state: DecoderState, idx: readonly number[]): DecoderState {
+    if (this.design === 'quals-step') {
+      const cur = state.rowIdx;
+      return { ...state, rows: idx.length, rowIdx: idx.map((i) => (cur ? cur[i]! : i)) };
+    }
+    if (idx.length === state.rows) return this.reorder(state, idx);
+    const selfKv = new Map<string, Tensor>();
+    for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, idx));
+    return { rows: idx.length, length: state.length, selfKv, ...this.tiledContext(enc, idx.length) };
+  }
+
+  /** Bytes of one row of the merged decoder's tiled context (cross-attention cache and hidden states): what each extra row costs. */
+  contextBytesPerRow(enc: EncodedText): number {
+    let floats = enc.hidden.size;
+    for (const t of enc.crossKv.values()) floats += t.size;
+    return 4 * floats;
+  }
+
+  /**
    * log p(target_t | target_<t, text) for every target (after the start token and `decoderPrefix`), in chunks of rows so that the logits held
    * at once stay under maxLogitsFloats. Right padding is safe: attention is causal.
    */
