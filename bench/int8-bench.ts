@@ -16,6 +16,7 @@ import { beamContinuations, beamSearch } from '../src/scoring/model/generate';
 import { type LoadedModel, loadModel } from '../src/scoring/model/loader';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { median } from './probes';
+import { peakRssSinceReset } from './peak-rss';
 
 const device = (process.env.QUALS_BENCH_DEVICE ?? 'cpu') as 'cpu' | 'auto';
 const dir = resolve(process.env.QUALS_BENCH_MODEL ?? '.cache/bench-model');
@@ -74,10 +75,15 @@ async function oneCall(model: LoadedModel): Promise<Call> {
 
 /** Child mode: load one variant, a cold and a warm call, then the peak RSS. */
 async function rssChild(variant: ModelVariant): Promise<void> {
+  peakRssSinceReset();
   const model = await loadModel({ model: dir, device, variant });
+  const peaks = [peakRssSinceReset()];
   await oneCall(model);
   await oneCall(model);
-  console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024 }));
+  peaks.push(peakRssSinceReset());
+  const known = peaks.filter((p): p is number => p !== null);
+  // Not ru_maxrss: a spawned child inherits the bench's high-water mark (./peak-rss.ts).
+  console.log(JSON.stringify({ maxRss: known.length ? Math.max(...known) : process.resourceUsage().maxRSS * 1024 }));
   await model.dispose();
 }
 

@@ -20,7 +20,7 @@
  * QUALS_BENCH_REPEATS (default 3), QUALS_BENCH_DEVICE (cpu | cuda | auto), QUALS_BENCH_PEERS=0.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { ensureTestModel } from '../src/modelgen/random-bart';
@@ -30,6 +30,7 @@ import { type WorkCounters, emptyCounters } from '../src/scoring/model/seq2seq';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { NaiveLoop } from './naive-loop';
 import { Probes, median } from './probes';
+import { peakRssSinceReset } from './peak-rss';
 
 const device = (process.env.QUALS_BENCH_DEVICE ?? 'cpu') as 'cpu' | 'cuda' | 'auto';
 const dir = resolve(process.env.QUALS_BENCH_MODEL ?? '.cache/bench-model');
@@ -155,17 +156,6 @@ const ratioLine = (label: string, mine: number[], theirs: number[]) => {
   return `  ${label.padEnd(56)} best ${fmt(Math.min(...theirs) / Math.min(...mine), 2).padStart(6)}x  pairs min ${fmt(Math.min(...r), 2).padStart(5)}x median ${fmt(median(r), 2).padStart(5)}x  (fastest: project ${fmt(Math.min(...mine))} ms, peer ${fmt(Math.min(...theirs))} ms)`;
 };
 
-/** Peak RSS since the last reset, in bytes (Linux: VmHWM, reset through /proc/self/clear_refs), or null elsewhere. */
-function stagePeak(): number | null {
-  try {
-    const kb = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    writeFileSync('/proc/self/clear_refs', '5');
-    return kb ? Number(kb) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
 interface RssReport {
   maxRss: number;
   /** RSS once the sessions are loaded, and the peak while loading. */
@@ -177,15 +167,14 @@ interface RssReport {
 
 /** Child mode: one design, a cold and a warm call, then the peak RSS (and where it was reached). */
 async function rssChild(design: 'quals-step' | 'merged', memArena: boolean): Promise<void> {
-  // ru_maxrss is no use here: a spawned child (fork, then exec) inherits the parent's high-water
-  // mark, so it reported the bench process's ~2.1 GiB; VmHWM belongs to this process's own memory.
+  // Not ru_maxrss: a spawned child inherits the bench's high-water mark (./peak-rss.ts).
   const peaks: number[] = [];
   const peak = () => {
-    const p = stagePeak();
+    const p = peakRssSinceReset();
     if (p !== null) peaks.push(p);
     return p;
   };
-  stagePeak();
+  peakRssSinceReset();
   const model = await loadModel({ model: dir, device }, undefined, { design, memArena });
   const loadPeak = peak();
   const loaded = process.memoryUsage().rss;
