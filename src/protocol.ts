@@ -4,6 +4,7 @@
  * Names are stable: the explorer view (webview/, src/client/explorer/) builds on them.
  */
 import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
+import type { PairVerdict } from './scoring/localise';
 import type { QualsResult } from './scoring/result';
 
 /** Command ids contributed in package.json. Hover links and code actions only ever use these. */
@@ -44,6 +45,8 @@ export interface ResultParams {
   /** The paired source document. */
   sourceUri: string;
   result: QualsResult;
+  /** Each pair's verdict by pair id, from the same findings as the diagnostics (src/scoring/localise.ts, pairVerdicts). */
+  verdicts: Record<string, PairVerdict>;
   /**
    * JSONL datasets: the zero-based line, and the UTF-16 offset of the summary text inside the
    * document; the result's spans are relative to the summary text, add this to place them.
@@ -75,6 +78,8 @@ export interface ModelStatusParams {
   /** Execution provider in use when ready (`cpu`, `cuda`, ...). */
   device?: string;
   format?: string;
+  /** The weight variant loaded when ready (`fp32`, `int8`, ...: the quals.modelVariant setting). */
+  variant?: string;
   /** ModelError code when state is error (`not-found`, `missing-file`, ...) or `not-configured`. */
   code?: string;
   message?: string;
@@ -159,6 +164,8 @@ export interface PrepareModelParams extends WorkDoneProgressParams {
   outDir?: string;
   /** The format the model is known to use (recommended models); absent: the import decides. */
   format?: 'qagen' | 'lmqg';
+  /** The variant to make ready (int8: a checkpoint is converted with its int8 files too); absent: the server's quals.modelVariant setting. */
+  variant?: 'fp32' | 'int8' | 'quantized' | 'fp16';
 }
 export interface PrepareModelResponse {
   state: 'done' | 'cancelled' | 'error';

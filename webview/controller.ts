@@ -9,7 +9,7 @@ import type { UiState } from './render';
 /** The pairs as currently listed (after sort and filter); empty unless a result is shown. */
 export function visiblePairIds(state: ExplorerState, ui: UiState): string[] {
   if (state.kind !== 'result') return [];
-  return listPairs(state.result.pairs, ui.sort, ui.flaggedOnly, state.settings.threshold).map((p) => p.id);
+  return listPairs(state.result.pairs, ui.sort, ui.flaggedOnly, state.verdicts).map((p) => p.id);
 }
 
 /**

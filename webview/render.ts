@@ -7,7 +7,8 @@ import type { ExplorerAction, ExplorerState } from '../src/shared/explorer-messa
 import type { QaPairResult } from '../src/scoring/result';
 import { renderChart } from './chart';
 import { h, type VChild, type VElement } from './vnode';
-import { formatNumber, isFlagged, listPairs, readResult, truncationWarning, type BarScale, type SortOrder } from './view-model';
+import { formatNumber, listPairs, readResult, truncationWarning, verdictOf, type BarScale, type SortOrder, type Verdicts } from './view-model';
+import { verdictText } from '../src/scoring/localise';
 import { describeSettings } from '../src/scoring/input-notes';
 
 /** What the view itself remembers across hide/show (through the webview's getState/setState). */
@@ -96,7 +97,7 @@ type ResultState = Extract<ExplorerState, { kind: 'result' }>;
 
 function renderResult(state: ResultState, ui: UiState): Regions {
   const { result, settings } = state;
-  const reading = readResult(result, settings.threshold);
+  const reading = readResult(result, settings.threshold, state.verdicts);
   const warning = truncationWarning(result);
   const n = result.pairs.length;
   const header = h('header', { class: `result-header level-${reading.level}`, 'data-state': result.status === 'ok' ? 'result' : 'no-pairs' }, [
@@ -134,7 +135,7 @@ function renderResult(state: ResultState, ui: UiState): Regions {
     // "Copy as JSON" and "Save report..." are the view's title-bar actions (package.json), not repeated here.
   ]);
   if (n === 0) return { header, toolbar: null, list: null, detail: null };
-  const pairs = listPairs(result.pairs, ui.sort, ui.flaggedOnly, settings.threshold);
+  const pairs = listPairs(result.pairs, ui.sort, ui.flaggedOnly, state.verdicts);
   const selected = selectedPair(state, ui);
   const list = h(
     'div',
@@ -146,7 +147,7 @@ function renderResult(state: ResultState, ui: UiState): Regions {
       'aria-activedescendant': selected && pairs.includes(selected) ? `pair-${selected.id}` : null,
       'data-focus-key': 'pairs',
     },
-    pairs.length > 0 ? pairs.map((p) => renderPairRow(p, p === selected, settings.threshold)) : [h('p', { class: 'list-empty' }, ['No flagged pairs: every QA pair is supported by the source.'])],
+    pairs.length > 0 ? pairs.map((p) => renderPairRow(p, p === selected, state.verdicts)) : [h('p', { class: 'list-empty' }, ['No flagged pairs: every QA pair is supported by the source.'])],
   );
   const detail = selected ? renderDetail(selected, ui) : h('p', { class: 'detail-hint' }, ['Select a QA pair to see its per-token evidence.']);
   return { header, toolbar, list, detail };
@@ -158,14 +159,18 @@ export function selectedPair(state: ExplorerState, ui: UiState): QaPairResult | 
   return state.result.pairs.find((p) => p.id === ui.selectedPairId) ?? null;
 }
 
-function renderPairRow(pair: QaPairResult, selected: boolean, threshold: number): VElement {
-  const flagged = isFlagged(pair, threshold);
+const BADGE = { unsupported: 'flag', doubtful: 'doubt', supported: 'ok' } as const;
+
+function renderPairRow(pair: QaPairResult, selected: boolean, verdicts: Verdicts): VElement {
+  const v = verdictOf(verdicts, pair);
+  const rowClass = v.verdict === 'unsupported' ? ' flagged' : v.verdict === 'doubtful' ? ' doubtful' : '';
   const sa = pair.sourceAnswer;
-  return h('div', { class: `pair${flagged ? ' flagged' : ''}${selected ? ' selected' : ''}`, role: 'option', id: `pair-${pair.id}`, 'aria-selected': selected ? 'true' : 'false', 'data-pair': pair.id, title: 'Click to select the answer in the summary' }, [
+  return h('div', { class: `pair${rowClass}${selected ? ' selected' : ''}`, role: 'option', id: `pair-${pair.id}`, 'aria-selected': selected ? 'true' : 'false', 'data-pair': pair.id, title: 'Click to select the answer in the summary' }, [
     h('div', { class: 'pair-head' }, [
       h('span', { class: 'pair-score', title: 'log p given source − log p given summary (mean per token)' }, [formatNumber(pair.score)]),
-      flagged ? h('span', { class: 'badge flag' }, ['unsupported']) : h('span', { class: 'badge ok' }, ['supported']),
+      h('span', { class: `badge ${BADGE[v.verdict]}`, 'data-verdict': v.verdict, title: verdictText(v) }, [v.verdict]),
     ]),
+    v.verdict === 'doubtful' ? h('div', { class: 'verdict-note' }, [verdictText(v)]) : null,
     h('div', { class: 'question' }, [pair.question]),
     h('div', { class: 'answer-line' }, [h('span', { class: 'label' }, ['Summary: ']), h('span', { class: 'answer summary-answer' }, [pair.answer])]),
     h('div', { class: 'answer-line' }, [

@@ -1,17 +1,26 @@
 /**
- * Pure view logic of the QUALS explorer: which pairs are flagged, in which order they are listed,
+ * Pure view logic of the QUALS explorer: which pairs are flagged (from the server's verdicts), in which order they are listed,
  * how the overall score reads in plain words and how long each token's bars are. Shared by the
  * webview and the standalone HTML report; no DOM, no `vscode`.
  */
 import type { QaPairResult, QualsResult, TokenEvidence, TokenRole } from '../src/scoring/result';
 import { inputNotes } from '../src/scoring/input-notes';
+import type { PairVerdict, Verdict } from '../src/scoring/localise';
 
 export type SortOrder = 'score' | 'position';
 export type BarScale = 'p' | 'logp';
 
-/** A pair is flagged (shown as unsupported) when its score is below the threshold. */
-export function isFlagged(pair: QaPairResult, threshold: number): boolean {
-  return pair.score < threshold;
+/** Each pair's verdict by id (src/scoring/localise.ts, pairVerdicts). */
+export type Verdicts = Readonly<Record<string, PairVerdict>>;
+
+/** A pair's verdict; a pair missing from the map (never sent by the server) reads as doubtful, never as supported. */
+export function verdictOf(verdicts: Verdicts, pair: QaPairResult): PairVerdict {
+  return verdicts[pair.id] ?? { verdict: 'doubtful' };
+}
+
+/** A pair is flagged (listed by "Only flagged") when it is unsupported or doubtful. */
+export function isFlagged(verdicts: Verdicts, pair: QaPairResult): boolean {
+  return verdictOf(verdicts, pair).verdict !== 'supported';
 }
 
 export type ReadingLevel = 'consistent' | 'some-unsupported' | 'largely-unsupported' | 'no-pairs';
@@ -22,34 +31,42 @@ export interface Reading {
   label: string;
   /** One sentence explaining the label. */
   detail: string;
+  /** Pairs that are part of a finding (what the squiggles mark). */
   flagged: number;
+  /** Pairs below the threshold (or seconding a finding) that are no finding. */
+  doubtful: number;
 }
 
 /**
- * Reads the overall result in plain words. One setting (the pair threshold) drives it so the
- * header never disagrees with the squiggles: no flagged pair = consistent; the mean itself below
- * the threshold, or half the pairs or more flagged = largely unsupported; otherwise some content
- * is unsupported.
+ * Reads the overall result in plain words from the same verdicts as the squiggles, so the header
+ * never disagrees with them: no unsupported pair = consistent (doubtful pairs are named, not
+ * counted as unsupported); the mean below the threshold, or half the pairs or more unsupported =
+ * largely unsupported; otherwise some content is unsupported.
  */
-export function readResult(result: QualsResult, threshold: number): Reading {
+export function readResult(result: QualsResult, threshold: number, verdicts: Verdicts): Reading {
   if (result.status === 'no-pairs' || result.score === null || result.pairs.length === 0) {
     return {
       level: 'no-pairs',
       label: 'No answerable QA pairs',
       detail: result.message ?? 'The model found no question whose answer occurs in the summary, so there is no score.',
       flagged: 0,
+      doubtful: 0,
     };
   }
-  const flagged = result.pairs.filter((p) => isFlagged(p, threshold)).length;
+  const count = (v: Verdict) => result.pairs.filter((p) => verdictOf(verdicts, p).verdict === v).length;
+  const flagged = count('unsupported');
+  const doubtful = count('doubtful');
   const n = result.pairs.length;
+  const doubts = doubtful === 0 ? '' : ` ${doubtful} ${doubtful === 1 ? 'is' : 'are'} doubtful: below the threshold or close to it, but not a finding.`;
   if (flagged === 0) {
-    return { level: 'consistent', label: 'Consistent with the source', detail: `All ${n} QA pairs are supported by the source.`, flagged };
+    const detail = doubtful === 0 ? `All ${n} QA pairs are supported by the source.` : `No finding: no word of the summary is marked.${doubts}`;
+    return { level: 'consistent', label: 'Consistent with the source', detail, flagged, doubtful };
   }
-  const what = `${flagged} of ${n} QA ${n === 1 ? 'pair is' : 'pairs are'} not supported by the source.`;
+  const what = `${flagged} of ${n} QA ${n === 1 ? 'pair is' : 'pairs are'} not supported by the source.${doubts}`;
   if (result.score < threshold || flagged * 2 >= n) {
-    return { level: 'largely-unsupported', label: 'Largely unsupported', detail: what, flagged };
+    return { level: 'largely-unsupported', label: 'Largely unsupported', detail: what, flagged, doubtful };
   }
-  return { level: 'some-unsupported', label: 'Some unsupported content', detail: what, flagged };
+  return { level: 'some-unsupported', label: 'Some unsupported content', detail: what, flagged, doubtful };
 }
 
 /** First occurrence of the answer in the summary; pairs without one sort last by position. */
@@ -61,9 +78,9 @@ function position(pair: QaPairResult): number {
  * The pairs as listed: `score` = worst (lowest) first, `position` = order in the summary; ties keep
  * selection order so the list does not jump between identical results.
  */
-export function listPairs(pairs: readonly QaPairResult[], sort: SortOrder, flaggedOnly: boolean, threshold: number): QaPairResult[] {
+export function listPairs(pairs: readonly QaPairResult[], sort: SortOrder, flaggedOnly: boolean, verdicts: Verdicts): QaPairResult[] {
   const indexed = pairs.map((pair, i) => ({ pair, i }));
-  const kept = flaggedOnly ? indexed.filter(({ pair }) => isFlagged(pair, threshold)) : indexed;
+  const kept = flaggedOnly ? indexed.filter(({ pair }) => isFlagged(verdicts, pair)) : indexed;
   const key = sort === 'score' ? (p: QaPairResult) => p.score : position;
   return kept.sort((a, b) => key(a.pair) - key(b.pair) || a.i - b.i).map(({ pair }) => pair);
 }

@@ -3,7 +3,7 @@
  * the words the source does not support marked. Colour only on a terminal and never with NO_COLOR.
  */
 import { describeSettings, inputNotes } from '../scoring/input-notes';
-import { localise, type Finding } from '../scoring/localise';
+import { countVerdicts, localise, pairVerdicts, verdictText, type Finding, type PairVerdict } from '../scoring/localise';
 import type { QaPairResult, QualsResult } from '../scoring/result';
 
 export interface ReportStyle {
@@ -30,23 +30,30 @@ export function renderReport(result: QualsResult, summary: string, style: Report
     lines.push(...headerNotes(result, dim, red));
     return lines.join('\n');
   }
-  const flagged = result.pairs.filter((p) => p.score < style.threshold);
-  lines.push(`${bold(`QUALS ${formatScore(result.score!)}`)}  ${result.pairs.length} QA pairs, ${flagged.length} suspect (pair score < ${style.threshold})`);
+  // One judgement for the pair marks, the counts and the [[ ]] words, the same as the editor's squiggles.
+  const findings = localise(result, summary, { threshold: style.threshold });
+  const verdicts = pairVerdicts(result, summary, { threshold: style.threshold, shown: findings });
+  const n = countVerdicts(verdicts);
+  const doubtful = n.doubtful ? `, ${n.doubtful} doubtful` : '';
+  lines.push(`${bold(`QUALS ${formatScore(result.score!)}`)}  ${result.pairs.length} QA pairs, ${n.unsupported} unsupported${doubtful} (threshold ${style.threshold})`);
   lines.push(dim(`model ${model}; mode ${result.mode}; ${result.timings.totalMs.toFixed(0)} ms`));
   lines.push(...headerNotes(result, dim, red));
   lines.push('', bold('Pairs, worst first:'));
   const sorted = [...result.pairs].sort((a, b) => a.score - b.score);
-  for (const p of sorted) lines.push(renderPair(p, p.score < style.threshold, red));
+  for (const p of sorted) lines.push(renderPair(p, verdicts[p.id] ?? { verdict: 'doubtful' }, red));
   lines.push('', bold('Summary (words the source does not support in [[ ]]):'));
-  lines.push(markWords(summary, localise(result, summary, { threshold: style.threshold }), red));
+  lines.push(markWords(summary, findings, red));
   return lines.join('\n');
 }
 
-function renderPair(p: QaPairResult, suspect: boolean, red: (s: string) => string): string {
-  const mark = suspect ? red('✗') : '✓';
+/** ✗ unsupported (part of a finding), ? doubtful (with why), ✓ supported. */
+function renderPair(p: QaPairResult, v: PairVerdict, red: (s: string) => string): string {
+  const suspect = v.verdict === 'unsupported';
+  const mark = suspect ? red('✗') : v.verdict === 'doubtful' ? '?' : '✓';
   const says = p.sourceAnswer ? (p.sourceAnswer.agrees ? 'source agrees' : `source says "${p.sourceAnswer.text}"`) : '';
   const head = `  ${mark} ${formatScore(p.score)}  ${p.question}  →  "${p.answer}"`;
-  const detail = `      LL_source ${p.llSource.toFixed(3)}  LL_summary ${p.llSummary.toFixed(3)}${says ? `  ·  ${says}` : ''}`;
+  const doubt = v.verdict === 'doubtful' ? `  ·  ${verdictText(v)}` : '';
+  const detail = `      LL_source ${p.llSource.toFixed(3)}  LL_summary ${p.llSummary.toFixed(3)}${says ? `  ·  ${says}` : ''}${doubt}`;
   return `${suspect ? red(head) : head}\n${detail}`;
 }
 

@@ -23,7 +23,7 @@ export function statusBarView(running: boolean, status: DocumentStatusParams | u
       if (status.score === null || status.score === undefined) return { text: '$(info) QUALS: no QA pairs', tooltip: status.message ?? 'No answerable QA pairs were found in this summary.', command: Commands.scoreSummary };
       return unsupported > 0
         ? { text: `$(warning) QUALS: ${unsupported} unsupported`, tooltip: `${unsupported} finding(s) the source does not support. ${score} Click to list them.`, command: 'workbench.actions.view.problems' }
-        : { text: '$(check) QUALS: consistent', tooltip: `Every QA pair is supported by the source. ${score}`, command: Commands.scoreSummary };
+        : { text: '$(check) QUALS: consistent', tooltip: `No finding: no word of the summary is marked as unsupported by the source. ${score}`, command: Commands.scoreSummary };
     case 'checking':
       return { text: '$(sync~spin) QUALS: checking', tooltip: 'QUALS is checking this summary.' };
     case 'disabled':

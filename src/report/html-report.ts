@@ -8,7 +8,8 @@ import { describeSettings } from '../scoring/input-notes';
 import type { QaPairResult, QualsResult, TextSpan } from '../scoring/result';
 import { renderChart } from '../../webview/chart';
 import { h, toHtml, escapeHtml, type VChild, type VElement } from '../../webview/vnode';
-import { formatNumber, isFlagged, listPairs, readResult, truncationWarning } from '../../webview/view-model';
+import { formatNumber, listPairs, readResult, truncationWarning, verdictOf, type Verdicts } from '../../webview/view-model';
+import { pairVerdicts, verdictText, type Verdict } from '../scoring/localise';
 
 export interface ReportInput {
   summaryName: string;
@@ -19,15 +20,18 @@ export interface ReportInput {
   result: QualsResult;
   /** Pair threshold (`quals.threshold`): pairs below it are flagged. */
   threshold: number;
+  /** Each pair's verdict as the editor showed it (ignored findings included); default: judged from `summaryText`. */
+  verdicts?: Verdicts;
   generatedAt: Date;
 }
 
 /** Renders the complete HTML document. */
 export function renderHtmlReport(input: ReportInput): string {
   const { result, threshold } = input;
-  const reading = readResult(result, threshold);
+  const verdicts = input.verdicts ?? pairVerdicts(result, input.summaryText, { threshold });
+  const reading = readResult(result, threshold, verdicts);
   const warning = truncationWarning(result);
-  const pairs = listPairs(result.pairs, 'score', false, threshold);
+  const pairs = listPairs(result.pairs, 'score', false, verdicts);
   // The same line as the CLI report and the explorer, so a shared report says how it was computed.
   const settings = describeSettings(result);
   const body = h('body', {}, [
@@ -43,11 +47,17 @@ export function renderHtmlReport(input: ReportInput): string {
     ]),
     warning ? h('p', { class: 'warning' }, [warning]) : null,
     h('h2', {}, ['Summary']),
-    h('p', { class: 'legend' }, [h('mark', { class: 'flagged' }, ['unsupported answer']), ' ', h('mark', { class: 'supported' }, ['supported answer'])]),
-    h('div', { class: 'summary-text' }, highlightSpans(input.summaryText, result.pairs, threshold)),
+    h('p', { class: 'legend' }, [
+      h('mark', { class: 'flagged' }, ['unsupported answer']),
+      ' ',
+      h('mark', { class: 'doubtful' }, ['doubtful answer (no finding in the editor)']),
+      ' ',
+      h('mark', { class: 'supported' }, ['supported answer']),
+    ]),
+    h('div', { class: 'summary-text' }, highlightSpans(input.summaryText, result.pairs, verdicts)),
     pairs.length > 0 ? h('h2', {}, ['QA pairs (worst first)']) : null,
-    pairs.length > 0 ? pairTable(pairs, threshold) : null,
-    ...pairs.map((p) => pairSection(p, threshold, input.sourceText)),
+    pairs.length > 0 ? pairTable(pairs, verdicts) : null,
+    ...pairs.map((p) => pairSection(p, verdicts, input.sourceText)),
     h('p', { class: 'footnote' }, [
       'Score of a pair = mean log p of its question + answer tokens given the source minus given the summary (QUALS, Nan et al., ACL 2021). Near 0 = supported; strongly negative = the source does not back it. Hover a bar for its value.',
     ]),
@@ -66,11 +76,16 @@ ${toHtml(body)}
 `;
 }
 
+const MARK: Record<Verdict, string> = { unsupported: 'flagged', doubtful: 'doubtful', supported: 'supported' };
+const RANK: Record<Verdict, number> = { unsupported: 0, doubtful: 1, supported: 2 };
+
 /**
  * Splits the summary at every span boundary and marks each piece covered by answer spans;
- * overlapping spans (e.g. "Tyson Fury" and "Fury") show the worst covering pair.
+ * overlapping spans (e.g. "Tyson Fury" and "Fury") show the worst covering pair: the gravest
+ * verdict, then the lowest score.
  */
-export function highlightSpans(text: string, pairs: readonly QaPairResult[], threshold: number): VChild[] {
+export function highlightSpans(text: string, pairs: readonly QaPairResult[], verdicts: Verdicts): VChild[] {
+  const rank = (p: QaPairResult) => RANK[verdictOf(verdicts, p).verdict];
   const covers = pairs.flatMap((pair) => pair.spans.filter((s) => validSpan(s, text)).map((span) => ({ span, pair })));
   const cuts = [...new Set([0, text.length, ...covers.flatMap((c) => [c.span.start, c.span.end])])].sort((a, b) => a - b);
   const out: VChild[] = [];
@@ -82,9 +97,9 @@ export function highlightSpans(text: string, pairs: readonly QaPairResult[], thr
       out.push(piece);
       continue;
     }
-    const worst = over.reduce((w, p) => (p.score < w.score ? p : w));
+    const worst = over.reduce((w, p) => (rank(p) < rank(w) || (rank(p) === rank(w) && p.score < w.score) ? p : w));
     const title = over.map((p) => `${p.question} → ${p.answer} (${formatNumber(p.score)})`).join('\n');
-    out.push(h('a', { href: `#pair-${worst.id}`, class: 'span-link' }, [h('mark', { class: isFlagged(worst, threshold) ? 'flagged' : 'supported', title }, [piece])]));
+    out.push(h('a', { href: `#pair-${worst.id}`, class: 'span-link' }, [h('mark', { class: MARK[verdictOf(verdicts, worst).verdict], title }, [piece])]));
   }
   return out;
 }
@@ -93,26 +108,27 @@ function validSpan(s: TextSpan, text: string): boolean {
   return Number.isInteger(s.start) && Number.isInteger(s.end) && 0 <= s.start && s.start < s.end && s.end <= text.length;
 }
 
-function pairTable(pairs: QaPairResult[], threshold: number): VElement {
+function pairTable(pairs: QaPairResult[], verdicts: Verdicts): VElement {
   return h('table', { class: 'pairs' }, [
     h('thead', {}, [h('tr', {}, ['Score', 'Question', 'Summary says', 'Source says', ''].map((c) => h('th', {}, [c])))]),
     h(
       'tbody',
       {},
       pairs.map((p) =>
-        h('tr', { class: isFlagged(p, threshold) ? 'flagged' : 'supported' }, [
+        h('tr', { class: MARK[verdictOf(verdicts, p).verdict] }, [
           h('td', { class: 'num' }, [formatNumber(p.score)]),
           h('td', {}, [h('a', { href: `#pair-${p.id}` }, [p.question])]),
           h('td', {}, [p.answer]),
           h('td', {}, [p.sourceAnswer ? p.sourceAnswer.text || '(no answer)' : '(not asked)']),
-          h('td', {}, [isFlagged(p, threshold) ? 'unsupported' : 'supported']),
+          h('td', {}, [verdictText(verdictOf(verdicts, p))]),
         ]),
       ),
     ),
   ]);
 }
 
-function pairSection(pair: QaPairResult, threshold: number, sourceText: string | undefined): VElement {
+function pairSection(pair: QaPairResult, verdicts: Verdicts, sourceText: string | undefined): VElement {
+  const v = verdictOf(verdicts, pair);
   const span = pair.sourceAnswer?.span;
   const evidence = span && sourceText !== undefined && validSpan(span, sourceText) ? sourceExcerpt(sourceText, span) : null;
   return h('section', { class: 'pair', id: `pair-${pair.id}` }, [
@@ -120,7 +136,8 @@ function pairSection(pair: QaPairResult, threshold: number, sourceText: string |
     h('p', {}, [
       `Summary answer: “${pair.answer}” · Source answer: `,
       pair.sourceAnswer ? `“${pair.sourceAnswer.text}”${pair.sourceAnswer.agrees ? ' (agrees)' : ''}` : '(not asked)',
-      isFlagged(pair, threshold) ? h('strong', { class: 'flag' }, [' · not supported by the source']) : null,
+      v.verdict === 'unsupported' ? h('strong', { class: 'flag' }, [' · not supported by the source']) : null,
+      v.verdict === 'doubtful' ? h('span', { class: 'doubt' }, [` · ${verdictText(v)}`]) : null,
     ]),
     evidence ? h('blockquote', { class: 'evidence' }, evidence) : null,
     renderChart(pair, 'logp', { axis: true }),
@@ -140,9 +157,9 @@ function sourceExcerpt(text: string, span: TextSpan): VChild[] {
 
 const REPORT_CSS = `
 :root { color-scheme: light dark; --fg: #1f1f1f; --muted: #616161; --bg: #ffffff; --summary: #1a73e8; --source: #c75c00;
-  --bad: #c62828; --bad-bg: #fde0dc; --ok-bg: #e2f3e4; --answer-bg: #fff4c2; --border: #d0d0d0; }
+  --bad: #c62828; --bad-bg: #fde0dc; --doubt: #8a5a00; --doubt-bg: #fff0cc; --ok-bg: #e2f3e4; --answer-bg: #fff4c2; --border: #d0d0d0; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6e6e6; --muted: #a0a0a0; --bg: #1e1e1e; --summary: #5fa8ff;
-  --source: #f0a050; --bad: #ff8a80; --bad-bg: #5a1f1f; --ok-bg: #1f3d24; --answer-bg: #4a4216; --border: #444; } }
+  --source: #f0a050; --bad: #ff8a80; --bad-bg: #5a1f1f; --doubt: #ffcc66; --doubt-bg: #4a3a10; --ok-bg: #1f3d24; --answer-bg: #4a4216; --border: #444; } }
 body { font: 15px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); max-width: 860px; margin: 2em auto; padding: 0 1em; }
 .meta, .footnote, .legend { color: var(--muted); font-size: 0.9em; }
 .overall { font-size: 1.1em; margin: 1em 0; }
@@ -152,12 +169,14 @@ body { font: 15px/1.5 system-ui, sans-serif; color: var(--fg); background: var(-
 .summary-text { white-space: pre-wrap; border: 1px solid var(--border); padding: 0.8em; border-radius: 4px; }
 mark { color: inherit; border-radius: 2px; padding: 0 1px; }
 mark.flagged { background: var(--bad-bg); border-bottom: 2px solid var(--bad); }
+mark.doubtful { background: var(--doubt-bg); border-bottom: 2px dashed var(--doubt); }
 mark.supported { background: var(--ok-bg); }
 a.span-link { color: inherit; text-decoration: none; }
 table.pairs { border-collapse: collapse; width: 100%; }
 table.pairs th, table.pairs td { border-bottom: 1px solid var(--border); padding: 4px 6px; text-align: left; vertical-align: top; }
 td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.flagged td:last-child, .flag { color: var(--bad); }
+tr.doubtful td:last-child, .doubt { color: var(--doubt); }
 section.pair { border-top: 1px solid var(--border); margin-top: 1.5em; }
 blockquote.evidence { margin: 0.5em 0; padding-left: 0.8em; border-left: 3px solid var(--border); color: var(--muted); }
 .chart-legend { display: flex; gap: 1em; color: var(--muted); font-size: 0.9em; margin-bottom: 4px; }

@@ -306,3 +306,75 @@ export function findingMessage(f: Finding): string {
   }
   return `Not supported by source: ${word} in "${oneLine(pair.question)}"${score}`;
 }
+
+/**
+ * What every surface (explorer badges and counts, CLI and HTML reports) says about one QA pair, so
+ * none contradicts the squiggles: `unsupported` = part of a finding (a word of it is marked);
+ * `doubtful` = scores below the threshold yet is no finding, or above it but seconds a finding;
+ * `supported` = neither.
+ */
+export type Verdict = 'unsupported' | 'doubtful' | 'supported';
+/**
+ * Why a pair is doubtful: `unconfirmed` = only just below the threshold and no second question
+ * blames the same word; `no-word` = nothing in the summary stands out (the source gives the same
+ * answer); `ignored` = its finding was ignored by the user; `seconds` = above the threshold, but it
+ * blames the word of a finding and scores below SECOND_OPINION_SCORE x threshold.
+ */
+export type DoubtReason = 'unconfirmed' | 'no-word' | 'ignored' | 'seconds';
+export interface PairVerdict {
+  verdict: Verdict;
+  why?: DoubtReason;
+}
+
+export interface VerdictOptions extends LocaliseOptions {
+  /** The findings shown when some are hidden (e.g. words a quals-ignore comment lists); default: all of localise(). */
+  shown?: readonly Finding[];
+}
+
+/** The verdict on every pair of a result, by pair id, derived from the same findings as the squiggles. */
+export function pairVerdicts(result: QualsResult, summary: string, opts: VerdictOptions): Record<string, PairVerdict> {
+  const all = localise(result, summary, opts);
+  const shown = opts.shown ?? all;
+  const ids = (fs: readonly Finding[]) => new Set(fs.flatMap((f) => f.pairs.map((p) => p.id)));
+  const inShown = ids(shown);
+  const inHidden = ids(all);
+  const words = new Set(shown.map((f) => `${f.start}:${f.end}`));
+  const out: Record<string, PairVerdict> = {};
+  for (const pair of result.pairs) {
+    // `<`, not isFlagged: a pair the source rules out entirely (score -Infinity) is no finding but not supported either.
+    const below = pair.score < opts.threshold;
+    let v: PairVerdict = { verdict: 'supported' };
+    if (inShown.has(pair.id)) v = { verdict: 'unsupported' };
+    else if (inHidden.has(pair.id) || (below && opts.skip?.(pair))) v = { verdict: 'doubtful', why: 'ignored' };
+    else if (below) v = { verdict: 'doubtful', why: blamedWords(pair, summary).length > 0 && Number.isFinite(pair.score) ? 'unconfirmed' : 'no-word' };
+    else if (!opts.skip?.(pair) && pair.score < SECOND_OPINION_SCORE * opts.threshold && blamedWords(pair, summary).some((w) => words.has(`${w.start}:${w.end}`))) {
+      v = { verdict: 'doubtful', why: 'seconds' };
+    }
+    out[pair.id] = v;
+  }
+  return out;
+}
+
+/** The verdict in a few words for people, e.g. "doubtful — no second question confirms it". */
+export function verdictText(v: PairVerdict): string {
+  if (v.verdict !== 'doubtful') return v.verdict;
+  switch (v.why) {
+    case 'unconfirmed':
+      return 'doubtful — no second question confirms it';
+    case 'no-word':
+      return 'doubtful — no word of the summary stands out';
+    case 'ignored':
+      return 'doubtful — its finding is ignored';
+    case 'seconds':
+      return 'doubtful — above the threshold, but it backs a finding';
+    default:
+      return 'doubtful';
+  }
+}
+
+/** How many pairs have each verdict. */
+export function countVerdicts(verdicts: Readonly<Record<string, PairVerdict>>): Record<Verdict, number> {
+  const n: Record<Verdict, number> = { unsupported: 0, doubtful: 0, supported: 0 };
+  for (const v of Object.values(verdicts)) n[v.verdict]++;
+  return n;
+}

@@ -13,7 +13,7 @@ import type { QualsEngine } from '../scoring/engine-api';
 import { CancelledError, InputError, ModelError, throwIfAborted } from '../scoring/errors';
 import { ignoredWords, readJsonlLine, scoredSummaryText, splitLines } from '../scoring/pairing';
 import type { QualsResult } from '../scoring/result';
-import { DIAGNOSTIC_SOURCE, inputNoteDiagnostics, isFlagged, toDiagnostics, type Placement } from './diagnostics';
+import { DIAGNOSTIC_SOURCE, diagnosticVerdicts, inputNoteDiagnostics, isFlagged, toDiagnostics, type Placement } from './diagnostics';
 import { countInputs, describeInputCounts, emptyInputCounts, inputNotes } from '../scoring/input-notes';
 import { checkText, readTextFile } from './inputs';
 import { resolvePairing, type Pairing } from './pairing-resolver';
@@ -138,15 +138,17 @@ export class Checker {
       summaryRange: (s, e) => ({ start: doc.positionAt(scored.offset + s), end: doc.positionAt(scored.offset + e) }),
       sourceLocation: (s, e) => ({ uri: sourceUri, range: { start: sourceDoc.positionAt(s), end: sourceDoc.positionAt(e) } }),
     };
-    const diagnostics = toDiagnostics(result, place, {
+    const diagnosticOpts = {
       ...settings,
       severity: settings.diagnosticSeverity,
       uri: doc.uri,
       ignored: state.ignored,
       summary: scored.text,
       ignoredWords: ignoredWords(doc.getText()),
-    });
-    const params: ResultParams = { uri: doc.uri, version: doc.version, sourceUri, result, ...(scored.offset ? { summaryOffset: scored.offset } : {}) };
+    };
+    const diagnostics = toDiagnostics(result, place, diagnosticOpts);
+    const verdicts = diagnosticVerdicts(result, diagnosticOpts);
+    const params: ResultParams = { uri: doc.uri, version: doc.version, sourceUri, result, verdicts, ...(scored.offset ? { summaryOffset: scored.offset } : {}) };
     if (!this.publish(doc, sourceUri, [params], [...diagnostics, ...inputNoteDiagnostics(result, place)], signal)) return { state: 'cancelled' };
     const input = inputNotes(result).join('; ');
     return { state: 'done', sourceUri, score: result.score, pairs: result.pairs.length, flagged: diagnostics.length, ...(result.message ? { message: result.message } : {}), ...(input ? { input } : {}) };
@@ -192,10 +194,11 @@ export class Checker {
         summaryRange: (s, e) => range(pair.rawOffsets, s, e),
         sourceLocation: (s, e) => ({ uri: doc.uri, range: range(pair.documentRawOffsets, s, e) }),
       };
-      const lineDiagnostics = toDiagnostics(result, place, { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored, summary: pair.summary }, i);
+      const lineOpts = { ...settings, severity: settings.diagnosticSeverity, uri: doc.uri, ignored: state.ignored, summary: pair.summary };
+      const lineDiagnostics = toDiagnostics(result, place, lineOpts, i);
       flagged += lineDiagnostics.length;
       diagnostics.push(...lineDiagnostics, ...inputNoteDiagnostics(result, place));
-      const lineResult: ResultParams = { uri: doc.uri, version: doc.version, sourceUri: doc.uri, result, line: i, summaryOffset: line.offset + pair.rawOffsets[0]! };
+      const lineResult: ResultParams = { uri: doc.uri, version: doc.version, sourceUri: doc.uri, result, verdicts: diagnosticVerdicts(result, lineOpts), line: i, summaryOffset: line.offset + pair.rawOffsets[0]! };
       results.push(lineResult);
       // Each line's result goes out once, as it finishes (spread over the yields, never a burst).
       if (!this.isCurrent(doc, signal)) return { state: 'cancelled' };

@@ -5,7 +5,7 @@
  */
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Location, type Range } from 'vscode-languageserver';
 import type { IgnoredFinding } from '../protocol';
-import { differingSourceAnswer, findingMessage, isFlagged, localise, type Finding } from '../scoring/localise';
+import { differingSourceAnswer, findingMessage, isFlagged, localise, pairVerdicts, type Finding, type PairVerdict } from '../scoring/localise';
 import type { QaPairResult, QualsResult } from '../scoring/result';
 import { inputNotes } from '../scoring/input-notes';
 import { isIgnoredWord } from '../scoring/pairing';
@@ -78,12 +78,27 @@ function answerSpanFindings(result: QualsResult, opts: DiagnosticOptions): Findi
 
 /** Builds the diagnostics of one result (one document, or one JSONL line when `line` is set). */
 export function toDiagnostics(result: QualsResult, place: Placement, opts: DiagnosticOptions, line?: number): Diagnostic[] {
+  return shownFindings(result, opts).map((f) => toDiagnostic(f, place, opts, line));
+}
+
+/** The findings the diagnostics show: ignored pairs skipped, words a quals-ignore comment lists left out. */
+function shownFindings(result: QualsResult, opts: DiagnosticOptions): Finding[] {
   const findings =
     opts.summary === undefined
       ? answerSpanFindings(result, opts)
       : localise(result, opts.summary, { threshold: opts.threshold, skip: (p) => isIgnored(opts.ignored, opts.uri, p) });
   const words = opts.ignoredWords ?? [];
-  return findings.filter((f) => !isIgnoredWord(f.text, words)).map((f) => toDiagnostic(f, place, opts, line));
+  return findings.filter((f) => !isIgnoredWord(f.text, words));
+}
+
+/** The verdict on each pair (sent with the result for the explorer), from the same findings as toDiagnostics. */
+export function diagnosticVerdicts(result: QualsResult, opts: DiagnosticOptions): Record<string, PairVerdict> {
+  const shown = shownFindings(result, opts);
+  if (opts.summary !== undefined) return pairVerdicts(result, opts.summary, { threshold: opts.threshold, skip: (p) => isIgnored(opts.ignored, opts.uri, p), shown });
+  const flagged = new Set(shown.flatMap((f) => f.pairs.map((p) => p.id)));
+  return Object.fromEntries(
+    result.pairs.map((p): [string, PairVerdict] => [p.id, flagged.has(p.id) ? { verdict: 'unsupported' } : p.score < opts.threshold ? { verdict: 'doubtful', why: 'ignored' } : { verdict: 'supported' }]),
+  );
 }
 
 function toDiagnostic(f: Finding, place: Placement, opts: DiagnosticOptions, line: number | undefined): Diagnostic {

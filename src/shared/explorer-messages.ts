@@ -4,6 +4,7 @@
  * is trusted, and the view itself checks what the extension sends so a bug cannot render garbage.
  * Imports nothing from `vscode` so the webview bundle and unit tests can use it.
  */
+import type { PairVerdict } from '../scoring/localise';
 import type { QaPairResult, QualsResult, TextSpan, TokenEvidence } from '../scoring/result';
 
 /** A document the view refers to: its URI (string form) and a short name for display. */
@@ -34,6 +35,8 @@ export type ExplorerState =
       source: DocRef;
       result: QualsResult;
       settings: ExplorerSettings;
+      /** Each pair's verdict by pair id, as the server judged it with the diagnostics (src/scoring/localise.ts). */
+      verdicts: Record<string, PairVerdict>;
       /** True while a newer check of the same summary runs (the old result stays visible). */
       rescoring: boolean;
       /** True when the summary was edited after this check (spans may be off until it is re-checked). */
@@ -131,11 +134,20 @@ export function isExplorerState(v: unknown): v is ExplorerState {
         typeof v.outdated === 'boolean' &&
         isObj(v.settings) &&
         isNum(v.settings.threshold) &&
-        isQualsResult(v.result)
+        isQualsResult(v.result) &&
+        isVerdicts(v.verdicts, v.result)
       );
     default:
       return false;
   }
+}
+
+const VERDICTS = ['unsupported', 'doubtful', 'supported'];
+const DOUBTS = ['unconfirmed', 'no-word', 'ignored', 'seconds'];
+/** A verdict for every pair of the result, so no badge is guessed. */
+function isVerdicts(v: unknown, result: QualsResult): boolean {
+  const ok = (x: unknown) => isObj(x) && VERDICTS.includes(x.verdict as string) && (x.why === undefined || DOUBTS.includes(x.why as string));
+  return isObj(v) && result.pairs.every((p) => ok(v[p.id]));
 }
 
 const isPosition = (v: unknown): boolean => isObj(v) && isInt(v.line) && isInt(v.character);

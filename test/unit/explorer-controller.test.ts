@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import type { ExplorerState } from '../../src/shared/explorer-messages';
 import { focusPair, keyToMove, moveSelection, reconcileSelection } from '../../webview/controller';
 import { DEFAULT_UI, type UiState } from '../../webview/render';
-import { fixtureResult } from './explorer-fixture';
+import { fixtureResult, fixtureVerdicts } from './explorer-fixture';
 
 const doc = (name: string) => ({ uri: `file:///w/${name}`, name });
 const result = fixtureResult();
 result.pairs[2]!.score = -5; // score order q3, q2, q1; summary order q2, q1, q3
-const state: ExplorerState = { kind: 'result', summary: doc('s.md'), source: doc('d.md'), result, settings: { threshold: -1 }, rescoring: false, outdated: false };
+const state: ExplorerState = { kind: 'result', summary: doc('s.md'), source: doc('d.md'), result, settings: { threshold: -1 }, verdicts: fixtureVerdicts(result), rescoring: false, outdated: false };
 
 test('the worst pair is selected when nothing (or a vanished pair) is selected', () => {
   assert.equal(reconcileSelection(state, DEFAULT_UI).selectedPairId, 'q3');

@@ -2,6 +2,7 @@
  * A hand-made QualsResult for the explorer tests: three pairs (one unsupported, two supported),
  * spans computed from real texts so offsets and ranges agree.
  */
+import { pairVerdicts, type PairVerdict } from '../../src/scoring/localise';
 import type { QaPairResult, QualsResult, TextSpan, TokenEvidence, TokenRole } from '../../src/scoring/result';
 
 export const SOURCE = 'Tyson Fury beat Wladimir Klitschko in Düsseldorf on Saturday.\nFury won on points after twelve rounds.';
@@ -104,4 +105,9 @@ export function fixtureResult(): QualsResult {
     pairs,
     timings: { encodeMs: 1, searchMs: 10, teacherForcingMs: 3, sourceAnswerMs: 2, totalMs: 16 },
   };
+}
+
+/** The verdicts the server sends with a result of SUMMARY (the real localisation, not a stand-in). */
+export function fixtureVerdicts(result: QualsResult = fixtureResult(), threshold = -1): Record<string, PairVerdict> {
+  return pairVerdicts(result, SUMMARY, { threshold });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isQualsResult, parseFromView, parseToView } from '../../src/shared/explorer-messages';
-import { fixtureResult } from './explorer-fixture';
+import { fixtureResult, fixtureVerdicts } from './explorer-fixture';
 
 const summary = { uri: 'file:///w/s.md', name: 's.md' };
 
@@ -17,7 +17,7 @@ test('view -> extension: well-formed messages pass, everything else is dropped',
 });
 
 test('extension -> view: states are checked before rendering', () => {
-  const ok = { type: 'update', state: { kind: 'result', summary, source: summary, result: fixtureResult(), settings: { threshold: -1 }, rescoring: false, outdated: false } };
+  const ok = { type: 'update', state: { kind: 'result', summary, source: summary, result: fixtureResult(), settings: { threshold: -1 }, verdicts: fixtureVerdicts(), rescoring: false, outdated: false } };
   assert.equal(parseToView(ok)?.type, 'update');
   // A result that went through JSON (as over LSP and postMessage) is still valid.
   assert.equal(parseToView(JSON.parse(JSON.stringify(ok)))?.type, 'update');
@@ -27,6 +27,10 @@ test('extension -> view: states are checked before rendering', () => {
   assert.equal(parseToView({ type: 'update', state: { kind: 'model-missing', summary: null, message: 'x' } })?.type, 'update');
   assert.equal(parseToView({ type: 'update', state: { kind: 'whatever' } }), undefined);
   assert.equal(parseToView({ type: 'update', state: { ...ok.state, settings: {} } }), undefined);
+  // Every pair needs a known verdict: a badge is never guessed from the score.
+  const { q2: _dropped, ...missing } = ok.state.verdicts;
+  assert.equal(parseToView({ type: 'update', state: { ...ok.state, verdicts: missing } }), undefined);
+  assert.equal(parseToView({ type: 'update', state: { ...ok.state, verdicts: { ...ok.state.verdicts, q1: { verdict: 'fine' } } } }), undefined);
 });
 
 test('result validation rejects results the view would mis-render', () => {

@@ -4,10 +4,10 @@ import type { ResultParams } from '../../src/protocol';
 import { explorerCsp, explorerHtml, makeNonce } from '../../src/client/explorer/explorer-html';
 import { deriveState, type StateInputs } from '../../src/client/explorer/explorer-state';
 import { locatePair, scoredTexts } from '../../src/client/explorer/locations';
-import { fixtureResult, SOURCE, SUMMARY } from './explorer-fixture';
+import { fixtureResult, fixtureVerdicts, SOURCE, SUMMARY } from './explorer-fixture';
 
 const summary = { uri: 'file:///w/fight.summary.md', name: 'fight.summary.md' };
-const params: ResultParams = { uri: summary.uri, version: 3, sourceUri: 'file:///w/fight.md', result: fixtureResult() };
+const params: ResultParams = { uri: summary.uri, version: 3, sourceUri: 'file:///w/fight.md', result: fixtureResult(), verdicts: fixtureVerdicts() };
 const inputs = (over: Partial<StateInputs> = {}): StateInputs => ({
   summary,
   version: 3,

@@ -4,13 +4,15 @@ import type { ExplorerState } from '../../src/shared/explorer-messages';
 import { DEFAULT_UI, parseUiState, renderExplorer, renderRegions, type UiState } from '../../webview/render';
 import { byClass, findAll, textOf, toHtml } from '../../webview/vnode';
 import { barAxis, formatNumber, listPairs, readResult, tokenBars } from '../../webview/view-model';
-import { fixtureResult } from './explorer-fixture';
+import { fixtureResult, fixtureVerdicts } from './explorer-fixture';
 
 const summary = { uri: 'file:///w/fight.summary.md', name: 'fight.summary.md' };
 const source = { uri: 'file:///w/fight.md', name: 'fight.md' };
 
 function resultState(over: Partial<Extract<ExplorerState, { kind: 'result' }>> = {}): ExplorerState {
-  return { kind: 'result', summary, source, result: fixtureResult(), settings: { threshold: -1 }, rescoring: false, outdated: false, ...over };
+  const result = over.result ?? fixtureResult();
+  const verdicts = fixtureVerdicts(result, over.settings?.threshold ?? -1);
+  return { kind: 'result', summary, source, result, settings: { threshold: -1 }, verdicts, rescoring: false, outdated: false, ...over };
 }
 
 const rowIds = (state: ExplorerState, ui: UiState) =>
@@ -27,7 +29,7 @@ test('position sort follows the answer spans, not selection order', () => {
   const result = fixtureResult();
   // Make q3 the worst so the two orders differ.
   result.pairs[2]!.score = -5;
-  const ids = (sort: 'score' | 'position') => listPairs(result.pairs, sort, false, -1).map((p) => p.id);
+  const ids = (sort: 'score' | 'position') => listPairs(result.pairs, sort, false, fixtureVerdicts(result)).map((p) => p.id);
   assert.deepEqual(ids('score'), ['q3', 'q2', 'q1']);
   assert.deepEqual(ids('position'), ['q2', 'q1', 'q3']);
 });
@@ -61,10 +63,11 @@ test('header: score, plain-words reading, pairs, model and device', () => {
 
 test('readings follow the threshold', () => {
   const r = fixtureResult();
-  assert.equal(readResult(r, -10).level, 'consistent');
-  assert.equal(readResult(r, -1).level, 'some-unsupported');
-  assert.equal(readResult(r, -0.05).level, 'largely-unsupported');
-  assert.equal(readResult({ ...r, status: 'no-pairs', score: null, pairs: [] }, -1).level, 'no-pairs');
+  const at = (th: number) => readResult(r, th, fixtureVerdicts(r, th)).level;
+  assert.equal(at(-10), 'consistent');
+  assert.equal(at(-1), 'some-unsupported');
+  assert.equal(at(-0.05), 'largely-unsupported');
+  assert.equal(readResult({ ...r, status: 'no-pairs', score: null, pairs: [] }, -1, {}).level, 'no-pairs');
 });
 
 test('truncation warning appears when the source was cut', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { highlightSpans, renderHtmlReport, type ReportInput } from '../../src/report/html-report';
 import { textOf, toHtml } from '../../webview/vnode';
-import { fixtureResult, SOURCE, SUMMARY, spanOf } from './explorer-fixture';
+import { fixtureResult, fixtureVerdicts, SOURCE, SUMMARY, spanOf } from './explorer-fixture';
 
 const input = (over: Partial<ReportInput> = {}): ReportInput => ({
   summaryName: 'fight.summary.md',
@@ -35,7 +35,7 @@ test('overlapping spans are split and take the worst covering pair', () => {
   result.pairs[0]!.spans = [spanOf(text, 'Tyson Fury')];
   result.pairs[1]!.spans = [spanOf(text, 'Fury')];
   result.pairs[2]!.spans = [{ start: 40, end: 50, range: { start: { line: 0, character: 40 }, end: { line: 0, character: 50 } } }];
-  const parts = highlightSpans(text, result.pairs, -1);
+  const parts = highlightSpans(text, result.pairs, fixtureVerdicts(result));
   assert.deepEqual(parts.map((p) => (typeof p === 'string' ? p : `[${textOf(p)}:${toHtml(p).match(/class="(flagged|supported)"/)![1]}]`)), [
     '[Tyson :supported]',
     '[Fury:flagged]',

@@ -20,7 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { explorerHtml, makeNonce } from '../../src/client/explorer/explorer-html';
 import type { ExplorerState, ToViewMessage } from '../../src/shared/explorer-messages';
-import { fixtureResult } from '../../test/unit/explorer-fixture';
+import { fixtureResult, fixtureVerdicts } from '../../test/unit/explorer-fixture';
 import { THEME_NAMES, themeCss, type ThemeName } from './themes';
 import { hueDistance } from './colour';
 
@@ -65,6 +65,7 @@ const state: ExplorerState = {
   source: { uri: 'file:///work/fight.md', name: 'examples/fight.md' },
   result,
   settings: { threshold: -1 },
+  verdicts: fixtureVerdicts(result),
   rescoring: false,
   outdated: false,
 };
@@ -149,6 +150,8 @@ try {
   const rows: string[] = await page.$$eval('.pair[role="option"]', (els: Element[]) => els.map((e) => (e as HTMLElement).dataset.pair ?? ''));
   check(rows.join(',') === 'q2,q1,q3', `pairs listed worst first (${rows.join(',')})`);
   check((await page.textContent('.reading')) === 'Some unsupported content', 'header reading');
+  const badges = await page.$$eval('.pair[role="option"]', (els: Element[]) => els.map((e) => `${e.getAttribute('data-pair')}:${e.querySelector('.badge')?.getAttribute('data-verdict')}`));
+  check(badges.join(',') === 'q2:unsupported,q1:supported,q3:supported', `badges follow the server's verdicts (${badges.join(',')})`);
   check(await page.$eval('vscode-checkbox', (b: Element) => !!b.shadowRoot && b.shadowRoot.childElementCount > 0), 'vscode-elements rendered (shadow DOM)');
 
   // Placement at the side bar's default width: the chart of the selected pair above the list.

@@ -47,6 +47,7 @@ export async function saveReport(input: SaveReportInput): Promise<vscode.Uri | u
     ...(texts.source !== undefined ? { sourceText: texts.source } : {}),
     result: params.result,
     threshold: state.settings.threshold,
+    verdicts: params.verdicts,
     generatedAt: new Date(),
   });
   await writeAtomically(target, new TextEncoder().encode(html));

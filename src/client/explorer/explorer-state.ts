@@ -51,6 +51,8 @@ export function deriveState(i: StateInputs): ExplorerState {
     source: { uri: shown.sourceUri, name: shown.sourceUri === summary.uri ? 'its document field' : i.nameOf(shown.sourceUri) },
     result: shown.result,
     settings: { threshold: i.threshold },
+    // The server's verdicts, judged with the diagnostics, so a badge never disagrees with a squiggle.
+    verdicts: shown.verdicts,
     rescoring: status?.state === 'checking',
     outdated: shown.version !== null && i.version !== null && shown.version !== i.version,
   };
