@@ -13,44 +13,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type BartHyper, writeBartModel } from '../src/modelgen/bart-graph';
-import { readFloatInitializers } from '../src/modelgen/onnx-weights';
 import { createEngine } from '../src/scoring/engine';
 import type { QualsEngine } from '../src/scoring/engine-api';
 import { DEFAULT_PAIR_THRESHOLD } from '../src/scoring/options';
 import type { QualsResult } from '../src/scoring/result';
-import { evalSet, tinyTokenizer } from '../models/tiny-qagen/corpus';
+import { evalSet } from '../models/tiny-qagen/corpus';
 import { KINDS, auc } from '../models/tiny-qagen/evaluate';
+import { writeInt8Copy } from '../models/tiny-qagen/int8-copy';
 
 const TOY = 'models/tiny-qagen';
 const OUT = path.resolve('.cache/tiny-qagen-int8');
 
 function buildCopy(): void {
-  const config = JSON.parse(fs.readFileSync(path.join(TOY, 'config.json'), 'utf8')) as Record<string, number>;
-  const hyper: BartHyper = { vocabSize: config.vocab_size!, dModel: config.d_model!, heads: config.encoder_attention_heads!, ffn: config.encoder_ffn_dim!,
-    encoderLayers: config.encoder_layers!, decoderLayers: config.decoder_layers!, maxPositions: config.max_position_embeddings! };
-  const weights = new Map([...readFloatInitializers(path.join(TOY, 'onnx/encoder_model.onnx')), ...readFloatInitializers(path.join(TOY, 'onnx/decoder_model_merged.onnx'))]);
-  const quals = JSON.parse(fs.readFileSync(path.join(TOY, 'quals.json'), 'utf8')) as Record<string, unknown>;
-  delete quals.graphs;
-  const tmp = `${OUT}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  writeBartModel(tmp, {
-    hyper,
-    weights: (name, dims) => {
-      const w = weights.get(name);
-      if (!w || w.dims.join() !== dims.join()) throw new Error(`${TOY} has no fp32 initializer ${name} [${dims}]`);
-      return w.data;
-    },
-    tokenizer: tinyTokenizer(),
-    name: 'quals-tiny-qagen',
-    quals,
-    int8: true,
-  });
-  for (const f of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'config.json', 'tokenizer.json']) {
-    if (!fs.readFileSync(path.join(tmp, f)).equals(fs.readFileSync(path.join(TOY, f)))) throw new Error(`rebuilt ${f} differs from ${TOY}'s: the weights were not read back exactly`);
-  }
-  fs.rmSync(OUT, { recursive: true, force: true });
-  fs.renameSync(tmp, OUT);
+  writeInt8Copy(TOY, OUT);
 }
 
 /** Every (source, summary) of examples/: sources/x.txt with summaries/x.txt, boxing.md with boxing.summary.md, news.jsonl's records. */

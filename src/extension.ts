@@ -21,7 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<QualsA
   const ctx = new Ctx(context);
   registerCommands(ctx);
   const picker = registerModelPicker(ctx);
-  registerStatusItem(ctx);
+  const languageStatus = registerStatusItem(ctx);
   const statusBar = registerStatusBar(ctx);
   const detector = registerLazyStart(ctx);
   const contextKeys = registerContextKeys(ctx, detector);
@@ -36,6 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<QualsA
     shownMessages: ctx.notifier.shown,
     modelPicker: () => picker.snapshot(),
     statusBar,
+    languageStatus,
     contextKeys,
   };
 }

@@ -21,6 +21,8 @@ export interface QualsApi {
   modelPicker(): ModelPickerSnapshot | undefined;
   /** The status bar item as shown now (undefined: hidden). */
   statusBar(): { text: string; command?: string } | undefined;
+  /** The language status item (score, then the model described: name, variant unless fp32, device). */
+  languageStatus(): { text: string; detail: string };
   /** The context keys QUALS set for menus and views (`quals.activeIsChecked`, ...). */
   contextKeys(): Readonly<Record<string, boolean>>;
 }

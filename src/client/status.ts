@@ -9,7 +9,8 @@ import { DOCUMENT_SELECTOR, type Ctx } from './context';
 
 const SPINNER_AFTER_MS = 400;
 
-export function registerStatusItem(ctx: Ctx): void {
+/** Registers the item; returns what it shows now, for the integration suite. */
+export function registerStatusItem(ctx: Ctx): () => { text: string; detail: string } {
   const item = vscode.languages.createLanguageStatusItem('quals.status', DOCUMENT_SELECTOR);
   item.name = 'QUALS';
   let spinnerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -42,7 +43,9 @@ export function registerStatusItem(ctx: Ctx): void {
     }
     // Quiet outside summaries: an ordinary markdown file (unpaired, or never checked) shows no QUALS item.
     item.selector = ctx.running && (!status || status.state === 'unpaired') ? NO_DOCUMENT : DOCUMENT_SELECTOR;
-    const modelText = model?.state === 'ready' ? `${shortModelName(model.model)} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? (model.code === 'not-configured' ? 'no model chosen' : 'model not loaded') : model ? `model ${model.state}` : '';
+    // fp32 goes unsaid (the default); another variant is named, so a slower or faster run is explained.
+    const variant = model?.variant && model.variant !== 'fp32' ? ` · ${model.variant}` : '';
+    const modelText = model?.state === 'ready' ? `${shortModelName(model.model)}${variant} · ${model.device?.toUpperCase() ?? ''}` : model?.state === 'error' ? (model.code === 'not-configured' ? 'no model chosen' : 'model not loaded') : model ? `model ${model.state}` : '';
     item.detail = [status?.message, status?.state === 'done' ? status.input : undefined, modelText].filter(Boolean).join(' — ');
   };
 
@@ -52,6 +55,7 @@ export function registerStatusItem(ctx: Ctx): void {
   ctx.registerDisposable(ctx.onModelStatus(render));
   ctx.registerDisposable(vscode.window.onDidChangeActiveTextEditor(render));
   render();
+  return () => ({ text: item.text, detail: item.detail ?? '' });
 }
 
 const NO_DOCUMENT: vscode.DocumentSelector = [{ scheme: 'quals-none' }];

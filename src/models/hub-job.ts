@@ -51,6 +51,12 @@ export interface Manifest extends FileSet {
   commit?: string;
   /** A checkpoint's downloaded files (local paths), the weights among them. */
   checkpoint?: { files: string[]; weights: string[] };
+  /**
+   * A checkpoint's conversion (quals-import/): the variants it holds and its files (local paths,
+   * each recorded in `files` with its sha256, so `quals model verify` checks them too). Absent in
+   * manifests written before conversions were recorded, and while a conversion is being replaced.
+   */
+  import?: { variants: string[]; files: string[] };
 }
 
 /** Sidecar of a `.part` file: which version of the file its bytes belong to. */
@@ -177,7 +183,7 @@ export class Job {
    * Moves the staged `locals` into `folder` and writes its manifest (the previous one, updated
    * with these files and `patch`). Verified files first, the manifest that vouches for them last.
    */
-  promote(folder: string, locals: string[], previous: Manifest | null, patch: Partial<Pick<Manifest, 'layout' | 'commit' | 'checkpoint'>>): Manifest {
+  promote(folder: string, locals: string[], previous: Manifest | null, patch: Partial<Pick<Manifest, 'layout' | 'commit' | 'checkpoint' | 'import'>>): Manifest {
     const next: Manifest = {
       ...previous,
       version: 1,

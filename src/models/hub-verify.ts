@@ -1,7 +1,9 @@
 /**
  * Checks a hub cache folder against the manifest that vouches for it: each recorded file's size
- * and checksum (sha256 for LFS files, git blob sha1 otherwise). Damaged files can be removed
- * (with their manifest entries), so the next run downloads them again.
+ * and checksum (sha256 for LFS files, git blob sha1 otherwise; a checkpoint's conversion in
+ * quals-import/, both variants, by the sha256 recorded when it was written). Damaged files can be
+ * removed (with their manifest entries), so the next run downloads them again, or converts the
+ * checkpoint again for a damaged conversion file (hub.ts: a recorded file gone means not ready).
  */
 import fs from 'node:fs';
 import path from 'node:path';

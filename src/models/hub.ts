@@ -9,7 +9,9 @@
  *     onnx/..., *.json        an ONNX repo's files (the folder the loader loads)
  *     checkpoint/...          a checkpoint repo's JSON files and weights, as downloaded
  *     quals-import/           their conversion (the folder the loader loads), renamed into
- *                             place only when complete
+ *                             place only when complete; fp32, plus the int8 variant once it
+ *                             is asked for (added by converting again from checkpoint/, no
+ *                             download). The manifest records its files with their sha256.
  *
  * Work in progress lives in a sibling staging folder `.{revision}.incomplete/` (hub-job.ts);
  * files move into the cache folder only when every file needed is verified, so nothing
@@ -28,9 +30,10 @@ import { ModelError } from '../scoring/errors';
 import { type WeightFormat, shardFiles, weightFileCandidates } from './checkpoint/open';
 import { CheckpointError } from './checkpoint/checkpoint';
 import { type HeldLock, withDownloadLock } from './download-lock';
-import { type ImportProgress, importCheckpoint } from './import';
+import { hashFile } from './file-hash';
+import { type ImportProgress, type ImportVariant, importCheckpoint } from './import';
 import { detectFamily, detectFormat, formatUnknownError } from './import-detect';
-import { type Manifest, Job, MANIFEST_FILE, NEEDS, isResolved, offlineError, readJson } from './hub-job';
+import { type Manifest, Job, MANIFEST_FILE, NEEDS, isResolved, offlineError, readJson, writeJsonAtomic } from './hub-job';
 import { TransferError } from './hub-http';
 import {
   CHECKPOINT_DIR,
@@ -45,7 +48,7 @@ import {
   weightProbeOrder,
 } from './hub-layout';
 import { type RepoListing, isSafeRepoPath, listHubRepo } from './hub-listing';
-import { isHubIdSyntax, MODEL_VARIANTS, onnxFiles } from './model-files';
+import { isHubIdSyntax, MODEL_VARIANTS, onnxFiles, variantFiles } from './model-files';
 
 export { MANIFEST_FILE } from './hub-job';
 export { CHECKPOINT_DIR, IMPORT_DIR } from './hub-layout';
@@ -102,7 +105,8 @@ export function hubImportFolder(cacheDir: string, id: string, revision = 'main')
 
 /**
  * Makes sure hub repo `id` is ready to load and returns the folder: the download folder for an
- * ONNX repo (the variant's files), the conversion for a checkpoint repo (fp32 only).
+ * ONNX repo (the variant's files), the conversion for a checkpoint repo (fp32, and int8 when
+ * asked for: an fp32 conversion in the cache gains the int8 files without a download).
  * @throws ModelError `not-found` (repo, revision or required file missing; a repo with neither an
  *   ONNX export nor a checkpoint), `offline` (host unreachable), `download` (HTTP failure,
  *   checksum mismatch), `format`/`invalid-file` (a checkpoint that cannot be imported);
@@ -176,7 +180,7 @@ class CachedRepo {
     if (layout === 'checkpoint') {
       this.checkCheckpointVariant();
       if (this.options.reimport || !this.checkpointComplete(m)) return null;
-      return isFile(path.join(this.importFolder, 'quals.json')) ? this.importFolder : null;
+      return this.importReady(m) ? this.importFolder : null;
     }
     return onnxFileSpecs(this.variant, layout).every((s) => isResolved(m, this.folder, s.local, s.optional)) ? this.folder : null;
   }
@@ -196,14 +200,43 @@ class CachedRepo {
     return { dir: path.join(this.folder, CHECKPOINT_DIR), id: this.id, revision: this.revision, commit: m.commit ?? null, weights: (m.checkpoint?.weights ?? []).map(strip) };
   }
 
-  private checkCheckpointVariant(): void {
-    if (this.variant === 'fp32') return;
+  /**
+   * Whether the conversion serves the variant: its quals.json (and, for int8, the int8 record and
+   * graphs) is there, and every file the manifest records for it still has its size. A
+   * conversion the manifest does not record (an older cache) is trusted as before.
+   */
+  private importReady(m: Manifest): boolean {
+    const quals = readJson<{ graphs?: { variants?: Record<string, unknown> } }>(path.join(this.importFolder, 'quals.json'));
+    if (!quals) return false;
     if (this.variant === 'int8') {
-      throw new ModelError('format', `${this.where} holds a Hugging Face checkpoint, which the model cache converts to fp32 only; for int8 convert it once with \`quals model import ${this.id} --out DIR --variant int8\` and set the model to DIR, or set the variant to fp32.`);
+      const f = variantFiles('int8');
+      if (!quals.graphs?.variants?.int8 || ![f.encoder, f.stepDecoder, f.crossKv].every((g) => isFile(path.join(this.importFolder, g)))) return false;
     }
+    return !m.import || m.import.files.every((f) => isResolved(m, this.folder, f, false));
+  }
+
+  /** The variants the cached conversion holds (empty when there is none). */
+  private importedVariants(): ImportVariant[] {
+    const quals = readJson<{ graphs?: { variants?: Record<string, unknown> } }>(path.join(this.importFolder, 'quals.json'));
+    if (!quals) return [];
+    return quals.graphs?.variants?.int8 ? ['fp32', 'int8'] : ['fp32'];
+  }
+
+  private checkCheckpointVariant(): void {
+    if (this.variant === 'fp32' || this.variant === 'int8') return;
     throw new ModelError(
       'format',
-      `${this.where} holds a Hugging Face checkpoint, which QUALS converts to fp32 ONNX only; set the variant to fp32 (the ${this.variant} variant needs a repo with that ONNX export).`,
+      `${this.where} holds a Hugging Face checkpoint, which QUALS converts to fp32 or int8 ONNX only; set the variant to fp32 or int8 (the ${this.variant} variant needs a repo with that ONNX export).`,
+    );
+  }
+
+  /** An ONNX repo has no int8 files: QUALS writes that variant only when it converts a checkpoint. */
+  private int8OnnxError(variants: readonly ModelVariant[]): ModelError {
+    const { encoder } = variantFiles('int8');
+    const has = variants.length > 0 ? ` (it has the ${variants.join(', ')} variant${variants.length > 1 ? 's' : ''})` : '';
+    return new ModelError(
+      'not-found',
+      `${this.where} is an ONNX export without the int8 variant (${encoder})${has}; QUALS writes int8 files only when it converts a Hugging Face checkpoint. Set the variant (quals.modelVariant or --variant) to fp32, or choose the model's checkpoint repo, or convert one yourself with \`quals model import CHECKPOINT --out DIR --variant int8\` and set the model to DIR.`,
     );
   }
 
@@ -239,7 +272,15 @@ class CachedRepo {
       const have = new Set(listing.files);
       job.markAbsent(specs.filter((s) => s.optional && !have.has(s.remote)).map((s) => s.local));
     }
-    await job.fetch(specs, 'onnx');
+    try {
+      await job.fetch(specs, 'onnx');
+    } catch (err) {
+      // A cached ONNX repo asked for int8 later: its missing int8 graph is a variant question, not damage.
+      if (this.variant === 'int8' && err instanceof ModelError && err.code === 'not-found' && err.message.includes('_int8.onnx')) {
+        throw this.int8OnnxError(manifest && onnxFileSpecs('fp32', layout).every((s) => isResolved(manifest, this.folder, s.local, s.optional)) ? ['fp32'] : []);
+      }
+      throw err;
+    }
     job.promote(this.folder, specs.map((s) => s.local), manifest, { layout, ...(listing?.commit ? { commit: listing.commit } : {}) });
     job.discard();
     this.options.log?.(`Downloaded ${this.id} (${this.revision}) into ${this.folder}`);
@@ -279,11 +320,13 @@ class CachedRepo {
     if (onnx) return onnx;
     const variants = onnxVariantsIn(files);
     if (weightFileCandidates(listing.files, this.options.prefer).length > 0) {
-      if (this.variant !== 'fp32' && variants.length > 0) {
-        throw new ModelError('not-found', `${this.where} has no ${this.variant} ONNX export (it has the ${variants.join(', ')} variant${variants.length > 1 ? 's' : ''}, and a checkpoint that QUALS converts to fp32); set the variant to ${variants.includes('fp32') ? 'fp32' : variants.join(' or ')}.`);
+      // The checkpoint converts to fp32 and int8; other variants need the repo's own export.
+      if (this.variant !== 'fp32' && this.variant !== 'int8' && variants.length > 0) {
+        throw new ModelError('not-found', `${this.where} has no ${this.variant} ONNX export (it has the ${variants.join(', ')} variant${variants.length > 1 ? 's' : ''}, and a checkpoint that QUALS converts to fp32 or int8); set the variant to ${variants.includes('fp32') ? 'fp32' : variants.join(' or ')}.`);
       }
       return 'checkpoint';
     }
+    if (this.variant === 'int8' && variants.length > 0) throw this.int8OnnxError(variants);
     const { encoder, decoder } = onnxFiles(this.variant);
     const hasVariants = variants.length > 0 ? ` It has the ${variants.join(', ')} ONNX variant${variants.length > 1 ? 's' : ''}: set the variant to ${variants.length > 1 ? 'one of those' : 'that'}.` : '';
     throw new ModelError(
@@ -401,15 +444,35 @@ class CachedRepo {
     if (!found) throw formatUnknownError(this.where.replace(/^Hub repo/, 'hub repo'));
   }
 
-  /** Converts the downloaded checkpoint into quals-import/ (replacing an earlier conversion). */
+  /**
+   * Converts the downloaded checkpoint into quals-import/, replacing an earlier conversion: the
+   * import writes a staging folder and renames it into place, so the loader sees the old
+   * conversion or the new one, never half of one. A variant the old one had is kept; adding int8
+   * to an fp32 conversion converts again from checkpoint/ (no download). The manifest drops its
+   * record of the old conversion first and records the new one (with checksums) last.
+   */
   private async importIntoCache(m: Manifest, lock: HeldLock): Promise<void> {
     // Under the lock, a staging folder of an earlier import belongs to a process that died.
     for (const name of fs.readdirSync(this.folder)) {
       if (name.startsWith(`.${IMPORT_DIR}.importing-`)) fs.rmSync(path.join(this.folder, name), { recursive: true, force: true });
     }
+    const had = this.importedVariants();
+    const variant: ImportVariant = this.variant === 'int8' || had.includes('int8') ? 'int8' : 'fp32';
+    const manifestPath = path.join(this.folder, MANIFEST_FILE);
+    let next: Manifest = m;
+    if (m.import) {
+      const { import: old, ...rest } = m;
+      next = { ...rest, files: Object.fromEntries(Object.entries(m.files).filter(([f]) => !old.files.includes(f))) };
+      writeJsonAtomic(manifestPath, next);
+    }
     const src = path.join(this.folder, CHECKPOINT_DIR);
-    this.options.log?.(`Converting ${this.id} (${this.revision}) to ONNX in ${this.importFolder} (once)`);
+    if (had.length > 0 && !had.includes(variant) && !this.options.reimport) {
+      this.options.log?.(`Adding the ${variant} variant to the conversion of ${this.id} (${this.revision}) in ${this.importFolder}: converting again from the downloaded checkpoint (no download)`);
+    } else {
+      this.options.log?.(`Converting ${this.id} (${this.revision}) to ONNX${variant === 'int8' ? ' (fp32 and int8)' : ''} in ${this.importFolder} (once)`);
+    }
     const report = await importCheckpoint(src, this.importFolder, {
+      variant,
       format: this.options.format,
       prefer: m.checkpoint?.weights.some((w) => w.includes('pytorch_model')) ? 'bin' : 'safetensors',
       overwrite: true,
@@ -423,6 +486,16 @@ class CachedRepo {
       },
     });
     this.options.log?.(`Converted ${this.id}: ${report.architecture}, format ${report.format} (${report.formatReason})`);
+    const files: string[] = [];
+    const records: Manifest['files'] = {};
+    for (const f of report.files) {
+      const local = `${IMPORT_DIR}/${f}`;
+      const size = fs.statSync(path.join(this.folder, local)).size;
+      lock.keepAlive();
+      records[local] = { size, etag: await hashFile(path.join(this.folder, local), 'sha256', size, this.options.signal) };
+      files.push(local);
+    }
+    writeJsonAtomic(manifestPath, { ...next, files: { ...next.files, ...records }, import: { variants: variant === 'int8' ? ['fp32', 'int8'] : ['fp32'], files } });
   }
 }
 

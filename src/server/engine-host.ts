@@ -93,8 +93,8 @@ export class EngineHost {
             ...(p.totalBytes ? { progress: p.receivedBytes / p.totalBytes } : {}),
           }),
       });
-      this.setStatus({ state: 'ready', model: settings.model, device: engine.info.device, format: engine.info.format });
-      this.deps.log(`model ready: ${engine.info.name} (${engine.info.format}, ${engine.info.device})`);
+      this.setStatus({ state: 'ready', model: settings.model, device: engine.info.device, format: engine.info.format, variant: settings.modelVariant });
+      this.deps.log(`model ready: ${engine.info.name} (${engine.info.format}, ${settings.modelVariant}, ${engine.info.device})`);
       return engine;
     } catch (e) {
       const code = e instanceof ModelError ? e.code : 'runtime';

@@ -216,7 +216,9 @@ connection.onRequest(prepareModelRequest, async (params, token) => {
   const workDone = connection.languages.attachWorkDoneProgress(params);
   workDone.begin(`Preparing ${params.model}`, undefined, undefined, true);
   try {
-    return await prepareModel(params, { resolveModelDir, importCheckpoint, log }, (r) => (r.percentage === undefined ? workDone.report(r.message) : workDone.report(r.percentage, r.message)), controller.signal);
+    // The picker saves the model, not the variant: what it prepares is what quals.modelVariant will load.
+    const variant = params.variant ?? (await settingsFor('')).modelVariant;
+    return await prepareModel({ ...params, variant }, { resolveModelDir, importCheckpoint, log }, (r) => (r.percentage === undefined ? workDone.report(r.message) : workDone.report(r.percentage, r.message)), controller.signal);
   } finally {
     workDone.done();
   }

@@ -4,12 +4,14 @@
  * Hugging Face checkpoint); a local checkpoint folder through importCheckpoint (which writes a
  * staging folder and renames it into place, so a cancelled or failed import never leaves a
  * half-written model behind). Either way the result is validated like a load would
- * (readModelFolder + a format in quals.json) before it is reported.
+ * (readModelFolder of the variant asked for + a format in quals.json) before it is reported.
+ * With the int8 variant (quals.modelVariant), a checkpoint is converted with its int8 files too:
+ * a hub checkpoint repo's fp32 conversion in the cache gains them without a download.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { PrepareModelParams, PrepareModelResponse } from '../protocol';
-import type { DownloadProgress, EngineConfig } from '../scoring/engine-api';
+import type { DownloadProgress, EngineConfig, ModelVariant } from '../scoring/engine-api';
 import { CancelledError, ModelError } from '../scoring/errors';
 import type { ImportOptions, ImportProgress } from '../models/import';
 import { readModelFolder } from '../models/model-files';
@@ -78,8 +80,8 @@ export function throttleReports(send: (r: ProgressReport) => void, minMs = 500, 
  * (an ONNX export on the hub with no quals.json) gets the expected format written into its
  * quals.json, the folder being QUALS's own cache or import; without an expected format it is an error.
  */
-function validate(dir: string, expected: 'qagen' | 'lmqg' | undefined): PrepareModelResponse {
-  let folder = readModelFolder(dir, 'fp32');
+function validate(dir: string, expected: 'qagen' | 'lmqg' | undefined, variant: ModelVariant): PrepareModelResponse {
+  let folder = readModelFolder(dir, variant);
   let format = folder.qualsJson?.format;
   if (!format && expected) {
     const file = join(folder.dir, 'quals.json');
@@ -90,7 +92,7 @@ function validate(dir: string, expected: 'qagen' | 'lmqg' | undefined): PrepareM
       // absent: a new file
     }
     writeFileSync(file, `${JSON.stringify({ ...existing, format: expected }, null, 2)}\n`);
-    folder = readModelFolder(dir, 'fp32');
+    folder = readModelFolder(dir, variant);
     format = folder.qualsJson?.format;
   }
   if (!format) {
@@ -111,15 +113,16 @@ export async function prepareModel(
     if (typeof params.model !== 'string' || !params.model.trim()) throw new ModelError('not-found', 'No model was given to prepare.');
     if (typeof params.cacheDir !== 'string' || !isAbsolute(params.cacheDir)) throw new ModelError('not-found', 'The model cache folder must be an absolute path.');
     const format = params.format === 'qagen' || params.format === 'lmqg' ? params.format : undefined;
+    const variant: ModelVariant = params.variant ?? 'fp32';
     if (params.kind === 'hub') {
       deps.log(`preparing hub model ${params.model} in ${params.cacheDir}`);
       const dir = await deps.resolveModelDir(
-        { model: params.model.trim(), cacheDir: params.cacheDir, ...(format ? { format } : {}), log: deps.log, onDownloadProgress: (p) => report(downloadReport(p)) },
+        { model: params.model.trim(), cacheDir: params.cacheDir, variant, ...(format ? { format } : {}), log: deps.log, onDownloadProgress: (p) => report(downloadReport(p)) },
         signal,
         { onImportProgress: (p) => report(importReport(p)) },
       );
       if (signal.aborted) throw new CancelledError();
-      return validate(dir, format);
+      return validate(dir, format, variant);
     }
     if (params.kind === 'checkpoint') {
       const src = params.model;
@@ -128,9 +131,11 @@ export async function prepareModel(
       if (!out || !isAbsolute(out)) throw new ModelError('not-found', 'The import needs an absolute output folder.');
       deps.log(`importing checkpoint ${src} into ${out}`);
       // The import writes a staging folder and renames it into place: a cancel leaves the old import (if any) alone.
-      await deps.importCheckpoint(src, out, { ...(format ? { format } : {}), overwrite: true, onProgress: (p) => report(importReport(p)), signal, log: deps.log });
+      // Only fp32 and int8 are written by an import; another variant is left to validate's message.
+      const importVariant = variant === 'int8' ? { variant } : {};
+      await deps.importCheckpoint(src, out, { ...(format ? { format } : {}), ...importVariant, overwrite: true, onProgress: (p) => report(importReport(p)), signal, log: deps.log });
       if (signal.aborted) throw new CancelledError();
-      return validate(out, format);
+      return validate(out, format, variant);
     }
     throw new ModelError('not-found', `Unknown kind of model to prepare: ${String(params.kind)}.`);
   } catch (e) {

@@ -223,7 +223,7 @@ describe('hub checkpoint repos resolve to an imported model', () => {
     readModelFolder(importDir);
   });
 
-  test('reimport converts again; a variant other than fp32 is refused for a checkpoint', async () => {
+  test('reimport converts again; a variant other than fp32 or int8 is refused for a checkpoint', async () => {
     const id = 'lmqg-test/t5-a-bin';
     const cacheDir = freshCache();
     const dir = await resolve(id, cacheDir);
@@ -234,8 +234,8 @@ describe('hub checkpoint repos resolve to an imported model', () => {
     assert.equal(hub.log.length, before);
     assert.ok(!fs.existsSync(stamp), 'replaced');
     assert.equal(readModelFolder(dir).qualsJson?.format, 'qagen');
-    await expectModelError(resolve(id, cacheDir, { variant: 'quantized' }), 'format', /fp32 ONNX only/);
-    await expectModelError(resolve('lmqg-test/t5-a-both', freshCache(), { variant: 'fp16' }), 'format', /fp32 ONNX only/);
+    await expectModelError(resolve(id, cacheDir, { variant: 'quantized' }), 'format', /fp32 or int8 ONNX only/);
+    await expectModelError(resolve('lmqg-test/t5-a-both', freshCache(), { variant: 'fp16' }), 'format', /fp32 or int8 ONNX only/);
   });
 });
 

@@ -42,7 +42,8 @@ files are downloaded. Nothing in the checkpoint is executed; the output appears 
   --prefer W             safetensors | bin: the weights to read when there are both (default safetensors)
   --variant V            fp32 | int8: int8 also writes onnx/*_int8.onnx, the weights quantized to int8
                          (about 2x faster on CPU; load it with --variant int8 or the quals.modelVariant
-                         setting). The fp32 graphs are always written. A hub id needs --out for int8.
+                         setting). The fp32 graphs are always written. A hub id without --out gets them
+                         in the model cache (added to an fp32 conversion there without a download).
   --overwrite            replace an existing --out folder (hub id without --out: convert again)
   --revision REV         hub branch, tag or commit (default main)
   --cache-dir DIR        where hub downloads are kept (default ~/.cache/quals/models)
@@ -89,7 +90,7 @@ async function runVerify(args: string[]): Promise<number> {
     for (const d of r.damaged) process.stdout.write(`damaged: ${d.file} (${d.why})${r.removed ? ' - removed' : ''}\n`);
     for (const f of r.unverifiable) process.stdout.write(`unverifiable (no checksum recorded): ${f}${r.removed ? ' - removed' : ''}\n`);
     const bad = r.damaged.length + r.unverifiable.length;
-    process.stdout.write(`${r.checked} files checked in ${r.folder}: ${bad ? `${bad} bad${r.removed ? '; the next run downloads them again' : '; rerun with --remove-damaged to fetch them again'}` : 'all intact'}.\n`);
+    process.stdout.write(`${r.checked} files checked in ${r.folder}: ${bad ? `${bad} bad${r.removed ? '; the next run downloads (or converts) them again' : '; rerun with --remove-damaged to fetch them again'}` : 'all intact'}.\n`);
     return bad ? EXIT.badInput : EXIT.ok;
   } catch (e) {
     const { code, message } = describeError(e);
@@ -130,7 +131,6 @@ async function runImport(args: string[]): Promise<number> {
   if (!isFolder && !isHubId(source)) return usageError('model import', `${source} is neither an existing folder nor a hub id (org/name).`);
   if (isFolder && !out) return usageError('model import', `--out DIR is needed for a folder: where the model goes (not inside ${source}).`);
   if (isFolder && values.revision !== undefined) return usageError('model import', '--revision is for hub ids only.');
-  if (!isFolder && !out && variant === 'int8') return usageError('model import', '--variant int8 with a hub id needs --out DIR (the model cache keeps fp32 conversions only).');
 
   const importVariant = (variant ?? 'fp32') as ImportVariant;
   const progress = values.quiet ? null : new ModelProgress(process.stderr);
@@ -169,7 +169,7 @@ async function runImport(args: string[]): Promise<number> {
         });
         folder = report.outDir;
       } else {
-        folder = await downloadHubModel(source, { ...hub, reimport: values.overwrite === true });
+        folder = await downloadHubModel(source, { ...hub, variant: importVariant, reimport: values.overwrite === true });
         converted = path.resolve(folder) === hubImportFolder(hub.cacheDir, source, hub.revision);
       }
     }
@@ -205,7 +205,7 @@ function describeResult(source: string, folder: string, report: ImportReport | n
   } else if (converted) {
     const q = readModelFolder(folder, 'fp32').qualsJson;
     const from = q?.importedFrom as { architecture?: unknown } | undefined;
-    const what = [typeof from?.architecture === 'string' ? from.architecture : null, `format ${q?.format ?? 'unknown'}`].filter(Boolean).join(', ');
+    const what = [typeof from?.architecture === 'string' ? from.architecture : null, `format ${q?.format ?? 'unknown'}`, q?.graphs?.variants?.int8 ? 'fp32 and int8 (--variant int8)' : null].filter(Boolean).join(', ');
     lines.push(`${source} is converted in the model cache (${what}).`);
   } else {
     lines.push(`${source} is already an ONNX export; it is downloaded in the model cache.`);

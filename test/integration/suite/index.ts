@@ -11,6 +11,7 @@ import { registerLocalisationTests } from './localisation.test';
 import { registerEditorUxTests } from './editor-ux.test';
 import { registerModelPickerTests } from './model-picker.test';
 import { registerModelSettingsTests } from './model-settings.test';
+import { registerModelVariantTests } from './model-variant.test';
 import { registerUntrustedTests } from './untrusted.test';
 import { registerScreenshotTests } from './screenshots.test';
 import { registerVsixTests } from './vsix.test';
@@ -30,6 +31,7 @@ export function run(): Promise<void> {
     registerLocalisationTests(); // after the explorer's own tests: it leaves the explorer showing boxing
     registerEditorUxTests();
     registerModelSettingsTests();
+    registerModelVariantTests(); // switches the user's model and variant (and switches them back)
     registerModelPickerTests(); // last: it switches the user's model (and switches it back)
   }
   return new Promise((resolve, reject) => {
