@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 
-/** Protobuf reader over one message's bytes. */
-class Reader {
+/** Protobuf reader over one message's bytes (also used by scoring/model/merged-split.ts). */
+export class Reader {
   pos = 0;
   constructor(
     private readonly b: Uint8Array,
@@ -26,20 +26,28 @@ class Reader {
     }
   }
 
-  /** Each field as (number, wire type, payload bytes for length-delimited, value for varints). */
-  *fields(): Generator<{ field: number; wire: number; bytes?: Uint8Array; value?: number }> {
+  /**
+   * Each field as (number, wire type, payload bytes for length-delimited, value for varints), and
+   * `raw`: the whole field, tag included, for copying it unchanged.
+   */
+  *fields(): Generator<{ field: number; wire: number; bytes?: Uint8Array; value?: number; raw: Uint8Array }> {
     while (this.pos < this.end) {
+      const start = this.pos;
       const key = this.varint();
       const field = Math.floor(key / 8);
       const wire = key & 7;
-      if (wire === 0) yield { field, wire, value: this.varint() };
-      else if (wire === 2) {
+      if (wire === 0) {
+        const value = this.varint();
+        yield { field, wire, value, raw: this.b.subarray(start, this.pos) };
+      } else if (wire === 2) {
         const n = this.varint();
-        yield { field, wire, bytes: this.b.subarray(this.pos, this.pos + n) };
+        const bytes = this.b.subarray(this.pos, this.pos + n);
         this.pos += n;
-      } else if (wire === 5) this.pos += 4;
-      else if (wire === 1) this.pos += 8;
-      else throw new Error(`unsupported protobuf wire type ${wire}`);
+        yield { field, wire, bytes, raw: this.b.subarray(start, this.pos) };
+      } else if (wire === 5 || wire === 1) {
+        this.pos += wire === 5 ? 4 : 8;
+        yield { field, wire, raw: this.b.subarray(start, this.pos) };
+      } else throw new Error(`unsupported protobuf wire type ${wire}`);
     }
   }
 }

@@ -14,6 +14,7 @@ import { downloadHubModel } from '../../models/hub';
 import { type ImportProgress, checkpointFolderHint } from '../../models/import';
 import { type DecoderDesign, type ModelFolder, isHubId, readModelFolder } from '../../models/model-files';
 import { LogProbHelpers, createSessions, release } from './ort';
+import { withPastDecoder } from './merged-split';
 import { Seq2Seq } from './seq2seq';
 import { TextTokenizer } from './tokenizer';
 
@@ -96,6 +97,12 @@ export interface LoadChoices {
   design?: DecoderDesign;
   /** ONNX Runtime's CPU memory arena (default on; the bench measures peak RSS without it). */
   memArena?: boolean;
+  /**
+   * Run a merged decoder's one-token cached steps through its with-past branch as a graph of its
+   * own (merged-split.ts). Default: on for foreign exports (no quals.json `graphs`), off for the
+   * project's graphs, whose `--design merged` figures stay those of the merged graph.
+   */
+  withPast?: boolean;
 }
 
 export async function loadModel(config: EngineConfig, signal?: AbortSignal, choices: LoadChoices = {}): Promise<LoadedModel> {
@@ -136,7 +143,7 @@ export async function loadModel(config: EngineConfig, signal?: AbortSignal, choi
  */
 export async function openSeq2Seq(
   folder: ModelFolder,
-  config: Pick<EngineConfig, 'device' | 'threads' | 'log'>,
+  config: Pick<EngineConfig, 'device' | 'threads' | 'log' | 'cacheDir'>,
   decoderStartId: number,
   padId: number,
   choices: LoadChoices = {},
@@ -147,11 +154,13 @@ export async function openSeq2Seq(
   if (!decoderPath) {
     throw new ModelError('missing-file', `The ${folder.variant} variant of ${folder.dir} has only the quals-step graphs (no merged decoder), so it cannot run the merged design; use the fp32 variant for that.`);
   }
+  const withPastPath = !step && (choices.withPast ?? folder.qualsJson?.graphs === undefined) ? withPastGraph(decoderPath, config) : undefined;
   const sessions = await createSessions(folder.encoderPath, decoderPath, {
     device: config.device ?? 'auto',
     threads: config.threads,
     log: config.log,
     memArena: choices.memArena,
+    withPastPath,
   }, step?.crossKv);
   let helpers: LogProbHelpers;
   let seq2seq: Seq2Seq;
@@ -162,6 +171,7 @@ export async function openSeq2Seq(
     await release(sessions.encoder);
     await release(sessions.decoder);
     if (sessions.crossKv) await release(sessions.crossKv);
+    if (sessions.withPast) await release(sessions.withPast);
     throw e;
   }
   return {
@@ -171,6 +181,17 @@ export async function openSeq2Seq(
       await release(sessions.encoder);
       await release(sessions.decoder);
       if (sessions.crossKv) await release(sessions.crossKv);
+      if (sessions.withPast) await release(sessions.withPast);
     },
   };
+}
+
+/** The merged decoder's with-past graph, or undefined (the merged graph then runs every step, as it always could). */
+function withPastGraph(mergedPath: string, config: Pick<EngineConfig, 'log' | 'cacheDir'>): string | undefined {
+  try {
+    return withPastDecoder(mergedPath, config.cacheDir ?? defaultCacheDir()) ?? undefined;
+  } catch (e) {
+    config.log?.(`running the merged decoder for every step: its with-past branch could not be split out (${e instanceof Error ? e.message : String(e)})`);
+    return undefined;
+  }
 }

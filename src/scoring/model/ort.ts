@@ -84,6 +84,11 @@ export interface SessionPair {
    * encoder_hidden_states into the batch-1 cross-attention cache.
    */
   crossKv?: ort.InferenceSession;
+  /**
+   * Present beside a foreign merged `decoder`: its with-past branch as a graph of its own
+   * (merged-split.ts), for one-token cached steps without the `If` node's cache copies.
+   */
+  withPast?: ort.InferenceSession;
 }
 
 export interface SessionConfig {
@@ -97,6 +102,8 @@ export interface SessionConfig {
    * reports both RSS figures.
    */
   memArena?: boolean;
+  /** A with-past decoder graph to open beside the merged decoder (SessionPair.withPast). */
+  withPastPath?: string;
 }
 
 function sessionOptions(provider: string, threads: number | undefined, memArena = true): ort.InferenceSession.SessionOptions {
@@ -113,6 +120,7 @@ interface PairOptions {
   threads: number | undefined;
   memArena?: boolean;
   quiet?: boolean;
+  withPastPath?: string;
 }
 
 async function createPair(encoderPath: string, decoderPath: string, provider: string, opts: PairOptions, crossKvPath?: string): Promise<SessionPair> {
@@ -131,7 +139,8 @@ async function createPair(encoderPath: string, decoderPath: string, provider: st
     const decoder = await open(decoderPath);
     const encoder = await open(encoderPath);
     const crossKv = crossKvPath ? await open(crossKvPath) : undefined;
-    return { encoder, decoder, provider, ...(crossKv ? { crossKv } : {}) };
+    const withPast = opts.withPastPath ? await open(opts.withPastPath) : undefined;
+    return { encoder, decoder, provider, ...(crossKv ? { crossKv } : {}), ...(withPast ? { withPast } : {}) };
   } catch (e) {
     for (const session of opened) await session.release();
     throw e;
@@ -150,7 +159,7 @@ function shortReason(e: unknown): string {
  */
 export async function createSessions(encoderPath: string, decoderPath: string, config: SessionConfig, crossKvPath?: string): Promise<SessionPair> {
   const log = config.log ?? (() => {});
-  const pairOptions: PairOptions = { threads: config.threads, memArena: config.memArena };
+  const pairOptions: PairOptions = { threads: config.threads, memArena: config.memArena, withPastPath: config.withPastPath };
   if (config.device === 'auto') {
     const gpu = preferredGpuProvider();
     const missing = gpu ? missingProviderLibrary(gpu) : null;

@@ -17,6 +17,7 @@ import {
   inputMetadata,
   inputNames,
   int64Tensor,
+  outputNames,
   type TopKResult,
   run,
   tileRow,
@@ -110,11 +111,16 @@ export class Seq2Seq {
     this.presentNames = this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'));
     this.stepFetches = ['logits', ...this.presentNames];
     this.ownHelpers = helpers;
+    this.withPastInputs = new Set(sessions.withPast ? inputNames(sessions.withPast) : []);
+    const missing = sessions.withPast ? this.stepFetches.filter((n) => !outputNames(sessions.withPast!).includes(n)) : [];
+    if (missing.length) throw new ModelError('invalid-file', `The decoder's with-past graph lacks the outputs ${missing.join(', ')}: remove onnx/decoder_with_past_model.onnx or export the model again.`);
   }
 
   /** Which decoder graphs run: the Optimum merged decoder, or the project's `quals-step` design. */
   readonly design: 'merged' | 'quals-step';
   private readonly presentNames: string[];
+  /** The with-past graph's inputs (it reads only some of the merged decoder's). */
+  private readonly withPastInputs: ReadonlySet<string>;
   private readonly stepFetches: string[];
   /** The helpers given at construction: the in-graph log-prob outputs are used only while `helpers` is still them (a wrapper, e.g. a logits bias, takes the helper path). */
   private readonly ownHelpers: LogProbHelpers;
@@ -279,8 +285,13 @@ export class Seq2Seq {
     return { logits: float32Tensor(all!, [rows, T, V]), state };
   }
 
-  /** One decoder call. `useCache` false runs the no-cache branch, which needs an empty state. */
+  /**
+   * One decoder call. `useCache` false runs the no-cache branch, which needs an empty state; true
+   * runs the with-past graph split out of a foreign merged decoder when there is one (the same
+   * branch, without the `If` node's copies of the cross-attention cache).
+   */
   private async decode(state: DecoderState, tokens: readonly number[], T: number, useCache: boolean): Promise<{ logits: Tensor; state: DecoderState }> {
+    const withPast = useCache ? this.sessions.withPast : undefined;
     const feeds: Feeds = {
       encoder_attention_mask: state.mask,
       input_ids: int64Tensor(tokens, [state.rows, T]),
@@ -289,7 +300,8 @@ export class Seq2Seq {
     };
     for (const [name, t] of state.selfKv) feeds[name] = t;
     for (const [name, t] of state.crossKv) feeds[name] = useCache ? t : emptyKv(state.rows, this.shape.heads, this.shape.headDim);
-    const out = await run(this.sessions.decoder, feeds, 'decoder', this.stepFetches);
+    if (withPast) for (const name of Object.keys(feeds)) if (!this.withPastInputs.has(name)) delete feeds[name];
+    const out = await run(withPast ?? this.sessions.decoder, feeds, 'decoder', this.stepFetches);
     const c = this.counters;
     const S = state.mask.dims[1]!;
     c.decoderTokens += state.rows * T;
