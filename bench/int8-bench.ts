@@ -17,6 +17,7 @@ import { type LoadedModel, loadModel } from '../src/scoring/model/loader';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { median } from './probes';
 import { peakRssSinceReset } from './peak-rss';
+import { BENCH_SOURCE, BENCH_SUMMARY } from './bench-text';
 
 const device = (process.env.QUALS_BENCH_DEVICE ?? 'cpu') as 'cpu' | 'auto';
 const dir = resolve(process.env.QUALS_BENCH_MODEL ?? '.cache/bench-model');
@@ -24,19 +25,8 @@ const repeats = Math.max(1, Number(process.env.QUALS_BENCH_REPEATS ?? 3));
 const o = DEFAULT_OPTIONS;
 const TARGET = 1.8;
 
-/** The same deterministic text as bench/quals-bench.ts (same seeds, same lengths). */
-function words(n: number, seed: number): string {
-  const vocab = ['the', 'team', 'match', 'city', 'won', 'beat', 'scored', 'goals', 'said', 'year', 'Paris', 'London', 'born', 'was', 'in', 'on', 'for', 'by', 'he', 'she'];
-  let s = seed;
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out.push(vocab[s % vocab.length]!);
-  }
-  return out.join(' ');
-}
-const summary = words(58, 1);
-const source = words(1000, 2);
+const summary = BENCH_SUMMARY;
+const source = BENCH_SOURCE;
 
 interface Call {
   stages: Record<string, number>;

@@ -31,22 +31,13 @@ import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { NaiveLoop } from './naive-loop';
 import { Probes, median } from './probes';
 import { peakRssSinceReset } from './peak-rss';
+import { BENCH_SOURCE, BENCH_SUMMARY } from './bench-text';
 
 const device = (process.env.QUALS_BENCH_DEVICE ?? 'cpu') as 'cpu' | 'cuda' | 'auto';
 const dir = resolve(process.env.QUALS_BENCH_MODEL ?? '.cache/bench-model');
 const repeats = Math.max(1, Number(process.env.QUALS_BENCH_REPEATS ?? 3));
 const peersDir = resolve('.cache/bench-peers');
 
-function words(n: number, seed: number): string {
-  const vocab = ['the', 'team', 'match', 'city', 'won', 'beat', 'scored', 'goals', 'said', 'year', 'Paris', 'London', 'born', 'was', 'in', 'on', 'for', 'by', 'he', 'she'];
-  let s = seed;
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out.push(vocab[s % vocab.length]!);
-  }
-  return out.join(' ');
-}
 
 interface Dims {
   D: number;
@@ -88,8 +79,8 @@ function delta(a: WorkCounters, b: WorkCounters): WorkCounters {
   return out;
 }
 
-const summary = words(58, 1);
-const source = words(1000, 2);
+const summary = BENCH_SUMMARY;
+const source = BENCH_SOURCE;
 const o = DEFAULT_OPTIONS;
 const STAGES = ['encode', 'beam search', 'teacher forcing', 'answer from source'] as const;
 

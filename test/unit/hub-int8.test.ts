@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { IMPORT_DIR, MANIFEST_FILE, downloadHubModel, hubCacheFolder, hubImportFolder } from '../../src/models/hub';
 import { verifyHubFolder } from '../../src/models/hub-verify';
 import { importCheckpoint } from '../../src/models/import';
@@ -19,40 +18,25 @@ import { CancelledError, ModelError } from '../../src/scoring/errors';
 import { loadModel, resolveModelDir } from '../../src/scoring/model/loader';
 import { prepareModel } from '../../src/server/prepare-model';
 import { GRAPH_FILES, fixtureDir } from '../support/checkpoint-fixtures';
-import { type FakeHub, startFakeHub } from '../support/fake-hub.mjs';
+import { withFakeHub } from '../support/hub-suite';
 
 const ID = 'lmqg-test/bart-a';
 const ONNX_ID = 'lmqg-test/bart-a-onnx';
 const INT8_FILES = ['onnx/encoder_model_int8.onnx', 'onnx/decoder_step_quals_int8.onnx', 'onnx/cross_kv_quals_int8.onnx'];
 
-let tmp: string;
-let hub: FakeHub;
 /** A local int8 import of the same checkpoint, to compare the cache's conversion with. */
 let reference: string;
-const savedToken = process.env.HF_TOKEN;
 
-before(async () => {
-  delete process.env.HF_TOKEN;
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quals-hub-int8-'));
+const env = withFakeHub('quals-hub-int8-', async (tmp) => {
   reference = (await importCheckpoint(fixtureDir('bart-a'), path.join(tmp, 'ref'), { variant: 'int8' })).outDir;
-  hub = await startFakeHub({
-    repos: {
-      [ID]: { dir: fixtureDir('bart-a'), exclude: ['pytorch_model.bin'] },
-      [ONNX_ID]: fixtureDir('bart-a', 'onnx-layout'),
-    },
-  });
+  return {
+    [ID]: { dir: fixtureDir('bart-a'), exclude: ['pytorch_model.bin'] },
+    [ONNX_ID]: fixtureDir('bart-a', 'onnx-layout'),
+  };
 });
-after(async () => {
-  await hub.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
-  if (savedToken !== undefined) process.env.HF_TOKEN = savedToken;
-});
-
-let caches = 0;
-const freshCache = () => path.join(tmp, `cache-${++caches}`);
 
 function resolve(cacheDir: string, variant: 'fp32' | 'int8', extra: Partial<Parameters<typeof downloadHubModel>[1]> = {}, id = ID): Promise<string> {
-  return downloadHubModel(id, { cacheDir, hubUrl: hub.url, retryDelayMs: 0, timeoutMs: 5000, variant, ...extra });
+  return downloadHubModel(id, { cacheDir, hubUrl: env.hub.url, retryDelayMs: 0, timeoutMs: 5000, variant, ...extra });
 }
 
 function manifest(cacheDir: string, id = ID) {
@@ -73,7 +57,7 @@ function stagingLeft(cacheDir: string): string[] {
 
 describe('int8 from a hub checkpoint repo', () => {
   test('the first request for int8 converts both variants, records them for verify, and loads in ONNX Runtime', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     const dir = await resolve(cacheDir, 'int8');
     assert.equal(dir, hubImportFolder(cacheDir, ID));
     assert.equal(readModelFolder(dir, 'int8').stepPaths?.decoder, path.join(dir, 'onnx/decoder_step_quals_int8.onnx'));
@@ -92,9 +76,9 @@ describe('int8 from a hub checkpoint repo', () => {
     assert.ok(report.checked >= m.import!.files.length + 5, `checked ${report.checked}`);
 
     // Offline from here: both variants resolve without a request, and int8 runs.
-    const before = hub.log.length;
+    const before = env.hub.log.length;
     assert.equal(await resolve(cacheDir, 'fp32'), dir);
-    const model = await loadModel({ model: ID, cacheDir, hubUrl: hub.url, variant: 'int8', device: 'cpu' });
+    const model = await loadModel({ model: ID, cacheDir, hubUrl: env.hub.url, variant: 'int8', device: 'cpu' });
     try {
       assert.equal(model.folder.variant, 'int8');
       assert.equal(model.seq2seq.design, 'quals-step');
@@ -102,20 +86,20 @@ describe('int8 from a hub checkpoint repo', () => {
     } finally {
       await model.dispose();
     }
-    assert.equal(hub.log.length, before, 'no request once converted');
+    assert.equal(env.hub.log.length, before, 'no request once converted');
   });
 
   test('an fp32 conversion in the cache gains the int8 files without a request; fp32 stays as it was', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     const dir = await resolve(cacheDir, 'fp32');
     assert.throws(() => readModelFolder(dir, 'int8'), /has no int8 variant/);
     assert.deepEqual(manifest(cacheDir).import?.variants, ['fp32']);
     const fp32Before = new Map(GRAPH_FILES.map((f) => [f, fs.readFileSync(path.join(dir, f))]));
 
-    const before = hub.log.length;
+    const before = env.hub.log.length;
     const logs: string[] = [];
     assert.equal(await resolve(cacheDir, 'int8', { log: (l) => logs.push(l) }), dir);
-    assert.equal(hub.log.length, before, 'not a single request to the hub');
+    assert.equal(env.hub.log.length, before, 'not a single request to the hub');
     assert.ok(logs.some((l) => /Adding the int8 variant .*\(no download\)/.test(l)), logs.join('\n'));
     readModelFolder(dir, 'int8');
     assertSameFiles(dir, reference, INT8_FILES);
@@ -128,11 +112,11 @@ describe('int8 from a hub checkpoint repo', () => {
     assert.equal(await resolve(cacheDir, 'fp32', { log: (l) => again.push(l) }), dir);
     assert.equal(await resolve(cacheDir, 'int8', { log: (l) => again.push(l) }), dir);
     assert.deepEqual(again, []);
-    assert.equal(hub.log.length, before);
+    assert.equal(env.hub.log.length, before);
   });
 
   test('an interrupted int8 conversion leaves the fp32 conversion serving; the next request completes it', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     const dir = await resolve(cacheDir, 'fp32');
     const controller = new AbortController();
     let progress = 0;
@@ -145,7 +129,7 @@ describe('int8 from a hub checkpoint repo', () => {
     fs.mkdirSync(path.join(dead, 'onnx'), { recursive: true });
     fs.writeFileSync(path.join(dead, 'onnx/encoder_model_int8.onnx'), Buffer.alloc(10));
 
-    const before = hub.log.length;
+    const before = env.hub.log.length;
     assert.equal(await resolve(cacheDir, 'fp32'), dir, 'fp32 is served as before, without converting');
     readModelFolder(dir, 'fp32');
     for (const f of INT8_FILES) assert.ok(!fs.existsSync(path.join(dir, f)), `no half-written ${f} in the loaded folder`);
@@ -154,11 +138,11 @@ describe('int8 from a hub checkpoint repo', () => {
     assert.equal(await resolve(cacheDir, 'int8'), dir);
     assertSameFiles(dir, reference, INT8_FILES);
     assert.deepEqual(stagingLeft(cacheDir), [], 'the dead staging folder is cleaned up under the lock');
-    assert.equal(hub.log.length, before, 'resumed from the cached checkpoint');
+    assert.equal(env.hub.log.length, before, 'resumed from the cached checkpoint');
   });
 
   test('quals model verify finds a damaged int8 file; once removed, the next request converts again without a download', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     const dir = await resolve(cacheDir, 'int8');
     const damaged = path.join(dir, 'onnx/encoder_model_int8.onnx');
     const bytes = fs.readFileSync(damaged);
@@ -169,20 +153,20 @@ describe('int8 from a hub checkpoint repo', () => {
     assert.deepEqual(report.damaged.map((d) => d.file), [`${IMPORT_DIR}/onnx/encoder_model_int8.onnx`]);
     assert.match(report.damaged[0]!.why, /^sha256/);
 
-    const before = hub.log.length;
+    const before = env.hub.log.length;
     assert.equal(await resolve(cacheDir, 'int8'), dir);
-    assert.equal(hub.log.length, before);
+    assert.equal(env.hub.log.length, before);
     assertSameFiles(dir, reference, INT8_FILES);
     const after = await verifyHubFolder(folder);
     assert.deepEqual([after.damaged, after.unverifiable], [[], []]);
   });
 
   test('the language server\'s prepare step converts int8 too when the variant says so (hub repo, checkpoint folder)', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     const logs: string[] = [];
     // The server resolves hub ids on $HF_ENDPOINT, as the loader does.
     const saved = process.env.HF_ENDPOINT;
-    process.env.HF_ENDPOINT = hub.url;
+    process.env.HF_ENDPOINT = env.hub.url;
     try {
       const r = await prepareModel({ kind: 'hub', model: ID, cacheDir, variant: 'int8' }, { resolveModelDir, importCheckpoint, log: (l) => logs.push(l) }, () => undefined, new AbortController().signal);
       assert.equal(r.state, 'done', r.message);
@@ -193,7 +177,7 @@ describe('int8 from a hub checkpoint repo', () => {
       else process.env.HF_ENDPOINT = saved;
     }
     // A local checkpoint folder, the picker's other kind, is imported with int8 too.
-    const out = path.join(tmp, 'picked-int8');
+    const out = path.join(env.tmp, 'picked-int8');
     const local = await prepareModel({ kind: 'checkpoint', model: fixtureDir('bart-a'), outDir: out, cacheDir, variant: 'int8' }, { resolveModelDir, importCheckpoint, log: (l) => logs.push(l) }, () => undefined, new AbortController().signal);
     assert.equal(local.state, 'done', local.message);
     assertSameFiles(out, reference, INT8_FILES);
@@ -202,11 +186,11 @@ describe('int8 from a hub checkpoint repo', () => {
 
 describe('`quals model import ORG/NAME --variant int8` without --out', () => {
   test('converts both variants into the model cache and says how to load int8', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     // Not spawnSync: the fake hub answers from this process's event loop.
     const cli = await promisify(execFile)(process.execPath, [path.resolve('dist/cli.js'), 'model', 'import', ID, '--variant', 'int8', '--cache-dir', cacheDir, '--quiet'], {
       encoding: 'utf8',
-      env: { ...process.env, HF_ENDPOINT: hub.url },
+      env: { ...process.env, HF_ENDPOINT: env.hub.url },
     });
     assert.match(cli.stdout, /converted in the model cache \(.*fp32 and int8 \(--variant int8\)\)/);
     assert.equal(cli.stdout.trim().split('\n').at(-1), hubImportFolder(cacheDir, ID));
@@ -216,7 +200,7 @@ describe('`quals model import ORG/NAME --variant int8` without --out', () => {
 
 describe('int8 from an ONNX hub repo', () => {
   test('without int8 files, before and after an fp32 download, the error says what to do', async () => {
-    const cacheDir = freshCache();
+    const cacheDir = env.freshCache();
     const expected = (e: unknown) => {
       assert.ok(e instanceof ModelError, String(e));
       assert.equal(e.code, 'not-found');
