@@ -25,6 +25,7 @@ import { TextTokenizer } from '../../src/scoring/model/tokenizer';
 import { filterHypothesesReference } from '../../src/scoring/quals';
 import { type PairCandidate, authorsFilter, authorsQuals, selectAuthors } from '../../src/scoring/selection';
 import type { VariantReport } from './hf-checks';
+import { referenceCacheDir } from './scratch-cache';
 
 /** Normalised hypothesis scores: float32 noise between ONNX Runtime and torch (SOURCE.md). */
 export const FAIRSEQ_SCORE_TOLERANCE = 2e-4;
@@ -100,7 +101,7 @@ export async function checkFairseqReference(dir: string): Promise<VariantReport[
   const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
   const format = qagenFormat(folder, tokenizer);
   const pad = typeof folder.config.pad_token_id === 'number' ? folder.config.pad_token_id : 1;
-  const { seq2seq, dispose } = await openSeq2Seq(folder, { device: 'cpu', threads: 1 }, folder.decoderStartTokenId, pad);
+  const { seq2seq, dispose } = await openSeq2Seq(folder, { device: 'cpu', threads: 1, cacheDir: referenceCacheDir() }, folder.decoderStartTokenId, pad);
   const reports: VariantReport[] = [];
   const generated = new Map<string, Hypothesis[][]>();
   try {

@@ -13,6 +13,7 @@ import { floatData } from '../../src/scoring/model/ort';
 import type { Seq2Seq } from '../../src/scoring/model/seq2seq';
 import { TextTokenizer } from '../../src/scoring/model/tokenizer';
 import { stepwiseLogprobs } from '../../src/scoring/model/stepwise';
+import { referenceCacheDir } from './scratch-cache';
 
 export const TF_TOLERANCE = 5e-3;
 /**
@@ -76,7 +77,7 @@ export async function checkHfReference(dir: string, work: string): Promise<Varia
 async function checkVariant(name: string, folder: ModelFolder, ref: Reference): Promise<VariantReport> {
   const failures: string[] = [];
   const pad = typeof folder.config.pad_token_id === 'number' ? folder.config.pad_token_id : 0;
-  const { seq2seq, dispose } = await openSeq2Seq(folder, { device: 'cpu', threads: 1 }, folder.decoderStartTokenId, pad);
+  const { seq2seq, dispose } = await openSeq2Seq(folder, { device: 'cpu', threads: 1, cacheDir: referenceCacheDir() }, folder.decoderStartTokenId, pad);
   const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig);
   let tfMax = 0;
   let cacheMax = 0;

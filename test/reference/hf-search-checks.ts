@@ -14,6 +14,7 @@ import { beamSearch } from '../../src/scoring/model/generate';
 import { type HfLengthCounting, hfLengthCounting } from '../../src/scoring/model/hf-search';
 import { openSeq2Seq } from '../../src/scoring/model/loader';
 import type { VariantReport } from './hf-checks';
+import { referenceCacheDir } from './scratch-cache';
 
 /** sequences_scores: float32 noise between ONNX Runtime and torch over 16 steps. */
 export const HF_SCORE_TOLERANCE = 2e-4;
@@ -58,7 +59,7 @@ export async function checkHfSearch(dir: string, work?: string): Promise<Variant
 async function checkVariant(name: string, folder: ModelFolder, ref: Reference): Promise<VariantReport[]> {
   const reports: VariantReport[] = [];
   const pad = intOf(folder.generationConfig.pad_token_id) ?? intOf(folder.config.pad_token_id) ?? 0;
-  const { seq2seq, dispose } = await openSeq2Seq(folder, { device: 'cpu', threads: 1 }, folder.decoderStartTokenId, pad);
+  const { seq2seq, dispose } = await openSeq2Seq(folder, { device: 'cpu', threads: 1, cacheDir: referenceCacheDir() }, folder.decoderStartTokenId, pad);
   try {
     for (const run of RUNS) {
       const kwargs = ref.generate_kwargs?.[run];
