@@ -12,12 +12,12 @@ import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import type { ModelVariant } from '../src/scoring/engine-api';
 import { ensureTestModel } from '../src/modelgen/random-bart';
-import { beamContinuations, beamSearch } from '../src/scoring/model/generate';
 import { type LoadedModel, loadModel } from '../src/scoring/model/loader';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { median } from './probes';
 import { peakRssSinceReset } from './peak-rss';
-import { BENCH_SOURCE, BENCH_SUMMARY } from './bench-text';
+import { BENCH_SOURCE } from './bench-text';
+import { benchCall } from './bench-call';
 
 const device = (process.env.QUALS_BENCH_DEVICE ?? 'cpu') as 'cpu' | 'auto';
 const dir = resolve(process.env.QUALS_BENCH_MODEL ?? '.cache/bench-model');
@@ -25,8 +25,6 @@ const repeats = Math.max(1, Number(process.env.QUALS_BENCH_REPEATS ?? 3));
 const o = DEFAULT_OPTIONS;
 const TARGET = 1.8;
 
-const summary = BENCH_SUMMARY;
-const source = BENCH_SOURCE;
 
 interface Call {
   stages: Record<string, number>;
@@ -34,33 +32,17 @@ interface Call {
   hyps: number[][];
 }
 
-/**
- * One QUALS call's model work as scoreQuals runs it. A random model rarely writes a well-formed
- * (question, separator, answer) sequence, so the first 10 hypotheses stand in for the selected
- * pairs (as bench/quals-bench.ts does): the same calls and shapes as a real call.
- */
+/** One QUALS call's model work (./bench-call.ts), timed stage by stage. */
 async function oneCall(model: LoadedModel): Promise<Call> {
-  const sm = model.seq2seq;
   const stages: Record<string, number> = {};
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await fn();
-    stages[name] = performance.now() - t0;
-    return r;
-  };
   const t0 = performance.now();
-  const [summaryEnc, sourceEnc] = await stage('encode', async () => [await sm.encode(model.format.encodeInput(summary).ids), await sm.encode(model.format.encodeInput(source).ids)] as const);
-  const hyps = await stage('beam search', () => beamSearch(sm, summaryEnc, { ...o, eosId: model.format.eosId, padId: model.format.padId }));
-  const targets = hyps.slice(0, o.maxPairs).map((h) => h.tokens);
-  await stage('teacher forcing', async () => {
-    await sm.teacherForce(summaryEnc, targets, o.maxLogitsFloats);
-    await sm.teacherForce(sourceEnc, targets, o.maxLogitsFloats);
+  const r = await benchCall(model, async (name, fn) => {
+    const t = performance.now();
+    const out = await fn();
+    stages[name] = performance.now() - t;
+    return out;
   });
-  const prompts = targets.map((tg) => tg.slice(0, Math.max(1, Math.floor(tg.length / 2))));
-  await stage('answer from source', () =>
-    beamContinuations(sm, sourceEnc, prompts, { numBeams: 4, maxLength: o.sourceAnswerMaxTokens, eosId: model.format.eosId, padId: model.format.padId }),
-  );
-  return { stages, total: performance.now() - t0, hyps: hyps.map((h) => h.tokens) };
+  return { stages, total: performance.now() - t0, hyps: r.hyps.map((h) => h.tokens) };
 }
 
 /** Child mode: load one variant, a cold and a warm call, then the peak RSS. */
@@ -129,7 +111,7 @@ async function main(): Promise<void> {
   // Both variants teacher-force the same targets (fp32's first 10 hypotheses) under the source.
   const targets = a[0]!.hyps.slice(0, o.maxPairs);
   const ll = async (m: LoadedModel) => {
-    const rows = await m.seq2seq.teacherForce(await m.seq2seq.encode(m.format.encodeInput(source).ids), targets, o.maxLogitsFloats);
+    const rows = await m.seq2seq.teacherForce(await m.seq2seq.encode(m.format.encodeInput(BENCH_SOURCE).ids), targets, o.maxLogitsFloats);
     return rows.map((r) => r.reduce((x, y) => x + y, 0) / r.length);
   };
   const [la, lb] = [await ll(fp32), await ll(int8)];

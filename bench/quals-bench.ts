@@ -24,14 +24,15 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import { ensureTestModel } from '../src/modelgen/random-bart';
-import { beamContinuations, beamSearch, greedyDecode } from '../src/scoring/model/generate';
+import { beamSearch, greedyDecode } from '../src/scoring/model/generate';
 import { type LoadedModel, loadModel } from '../src/scoring/model/loader';
 import { type WorkCounters, emptyCounters } from '../src/scoring/model/seq2seq';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { NaiveLoop } from './naive-loop';
 import { Probes, median } from './probes';
 import { peakRssSinceReset } from './peak-rss';
-import { BENCH_SOURCE, BENCH_SUMMARY } from './bench-text';
+import { BENCH_SUMMARY } from './bench-text';
+import { STAGES, benchCall } from './bench-call';
 
 const device = (process.env.QUALS_BENCH_DEVICE ?? 'cpu') as 'cpu' | 'cuda' | 'auto';
 const dir = resolve(process.env.QUALS_BENCH_MODEL ?? '.cache/bench-model');
@@ -80,9 +81,7 @@ function delta(a: WorkCounters, b: WorkCounters): WorkCounters {
 }
 
 const summary = BENCH_SUMMARY;
-const source = BENCH_SOURCE;
 const o = DEFAULT_OPTIONS;
-const STAGES = ['encode', 'beam search', 'teacher forcing', 'answer from source'] as const;
 
 interface Call {
   stages: { name: string; ms: number; work: WorkCounters }[];
@@ -92,33 +91,20 @@ interface Call {
   sourceTokens: number;
 }
 
-/** One QUALS call's model work, stage by stage, as scoreQuals runs it. */
+/** One QUALS call's model work (./bench-call.ts), stage by stage, with the work counters of each. */
 async function oneCall(model: LoadedModel, onStage?: (name: string) => void): Promise<Call> {
   const sm = model.seq2seq;
   const stages: Call['stages'] = [];
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const before = { ...sm.counters };
-    const t0 = performance.now();
-    const r = await fn();
-    stages.push({ name, ms: performance.now() - t0, work: delta(before, { ...sm.counters }) });
-    onStage?.(name);
-    return r;
-  };
   const t0 = performance.now();
-  const summaryIn = model.format.encodeInput(summary);
-  const sourceIn = model.format.encodeInput(source);
-  const [summaryEnc, sourceEnc] = await stage('encode', async () => [await sm.encode(summaryIn.ids), await sm.encode(sourceIn.ids)] as const);
-  const hyps = await stage('beam search', () => beamSearch(sm, summaryEnc, { ...o, eosId: model.format.eosId, padId: model.format.padId }));
-  const targets = hyps.slice(0, o.maxPairs).map((h) => h.tokens);
-  await stage('teacher forcing', async () => {
-    await sm.teacherForce(summaryEnc, targets, o.maxLogitsFloats);
-    await sm.teacherForce(sourceEnc, targets, o.maxLogitsFloats);
+  const r = await benchCall(model, async (name, fn) => {
+    const before = { ...sm.counters };
+    const t = performance.now();
+    const out = await fn();
+    stages.push({ name, ms: performance.now() - t, work: delta(before, { ...sm.counters }) });
+    onStage?.(name);
+    return out;
   });
-  const prompts = targets.map((tg) => tg.slice(0, Math.max(1, Math.floor(tg.length / 2))));
-  await stage('answer from source', () =>
-    beamContinuations(sm, sourceEnc, prompts, { numBeams: 4, maxLength: o.sourceAnswerMaxTokens, eosId: model.format.eosId, padId: model.format.padId }),
-  );
-  return { stages, total: performance.now() - t0, hyps: hyps.length, summaryTokens: summaryIn.tokensTotal, sourceTokens: sourceIn.tokensKept };
+  return { stages, total: performance.now() - t0, hyps: r.hyps.length, summaryTokens: r.summaryTokens, sourceTokens: r.sourceTokens };
 }
 
 /** The search alone, `hf` bookkeeping (the naive loop's), with `beams` beams in `beams` groups. */
