@@ -120,6 +120,23 @@ describe('merged decoder split: an exported decoder_with_past_model.onnx wins', 
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('a variant\'s merged file is paired with that variant\'s with-past file only, never fp32\'s', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
+    try {
+      const onnx = join(tmp, 'model', 'onnx');
+      mkdirSync(onnx, { recursive: true });
+      const fp16 = join(onnx, 'decoder_model_merged_fp16.onnx');
+      copyFileSync(join(root, 't5-a', 'onnx-layout', 'onnx', 'decoder_model_merged.onnx'), fp16);
+      copyFileSync(fp16, join(onnx, 'decoder_with_past_model.onnx'));
+      const got = withPastDecoder(fp16, join(tmp, 'cache'));
+      assert.notEqual(got, join(onnx, 'decoder_with_past_model.onnx'), 'the fp32 with-past file is not the fp16 one');
+      copyFileSync(fp16, join(onnx, 'decoder_with_past_model_fp16.onnx'));
+      assert.equal(withPastDecoder(fp16, join(tmp, 'cache')), join(onnx, 'decoder_with_past_model_fp16.onnx'));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });
 
 /**
@@ -214,6 +231,33 @@ describe('merged decoder split: the project\'s own merged layout (layers outside
     } finally {
       for (const o of opened) await o.dispose();
       rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('merged decoder split: a with-past graph that does not load', () => {
+  it('is logged and left out; the model loads and every step runs the merged decoder', async () => {
+    ensureHfFixtures();
+    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
+    try {
+      const dir = join(tmp, 'model');
+      cpSync(join(root, 't5-a', 'onnx-layout'), dir, { recursive: true });
+      writeFileSync(join(dir, 'onnx', 'decoder_with_past_model.onnx'), 'not an ONNX file');
+      const folder = readModelFolder(dir);
+      const lines: string[] = [];
+      const config = { device: 'cpu' as const, cacheDir: join(tmp, 'cache'), threads: 1, log: (l: string) => lines.push(l) };
+      const opened = await openSeq2Seq(folder, config, Number(folder.config.decoder_start_token_id ?? 0), Number(folder.config.pad_token_id ?? 0));
+      try {
+        assert.ok(!(opened.seq2seq as unknown as { sessions: { withPast?: unknown } }).sessions.withPast);
+        assert.ok(lines.some((l) => /with-past graph .* does not load; every step runs the merged decoder/.test(l)), lines.join('\n'));
+        const enc = await opened.seq2seq.encode([5, 6, 7, 1]);
+        const rows = await opened.seq2seq.teacherForce(enc, [[8, 9, 1]], 1 << 20);
+        assert.equal(rows.length, 1);
+      } finally {
+        await opened.dispose();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

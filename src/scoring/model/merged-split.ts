@@ -197,20 +197,28 @@ export function splitWithPast(bytes: Uint8Array): { pieces: Pieces; externalData
  */
 export function withPastDecoder(mergedPath: string, cacheDir: string): string | null {
   const dir = dirname(mergedPath);
-  const quantized = basename(mergedPath).includes('_quantized');
-  const exported = join(dir, quantized ? 'decoder_with_past_model_quantized.onnx' : 'decoder_with_past_model.onnx');
-  if (existsSync(exported)) return exported;
+  // Optimum names the with-past file as the merged one (decoder_model_merged_quantized.onnx ->
+  // decoder_with_past_model_quantized.onnx, _fp16, _int8, ...): never pair a variant with fp32's.
+  const name = basename(mergedPath);
+  const exported = name.includes('decoder_model_merged') ? join(dir, name.replace('decoder_model_merged', 'decoder_with_past_model')) : null;
+  if (exported && existsSync(exported)) return exported;
   const st = statSync(mergedPath);
   const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
   const byPath = join(cacheDir, 'derived', hash(resolve(mergedPath)));
   const version = hash(`${SPLIT_VERSION}\n${st.size}\n${st.mtimeMs}`);
   const target = join(byPath, version, 'decoder_with_past_split.onnx');
   const marker = `${target}.none`;
+  // A cache on another file system than the model cannot hold hard links: remembered, so later
+  // loads do not read and split the merged file again only to fail the same way.
+  const noLinks = `${target}.nolink`;
   if (existsSync(target) && linksCurrent(dirname(target), dir)) return target;
-  if (existsSync(marker)) return null;
+  if (existsSync(marker) || existsSync(noLinks)) return null;
   const split = splitWithPast(new Uint8Array(readFileSync(mergedPath)));
   // Splits of an earlier version of the file go: their hard links would keep its weights on disk.
-  if (existsSync(byPath)) for (const old of readdirSync(byPath)) rmSync(join(byPath, old), { recursive: true, force: true });
+  // The current version's folder stays (another process may have just written it and be opening
+  // it); only its stale links go.
+  if (existsSync(byPath)) for (const old of readdirSync(byPath)) if (old !== version) rmSync(join(byPath, old), { recursive: true, force: true });
+  if (existsSync(target)) rmSync(dirname(target), { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true });
   if (!split) {
     writeAtomically(marker, []);
@@ -223,7 +231,12 @@ export function withPastDecoder(mergedPath: string, cacheDir: string): string | 
     const to = resolve(dirname(target), location);
     if (!from.startsWith(resolve(dir)) || existsSync(to)) continue;
     mkdirSync(dirname(to), { recursive: true });
-    linkSync(from, to);
+    try {
+      linkSync(from, to);
+    } catch (e) {
+      writeAtomically(noLinks, []);
+      throw e;
+    }
   }
   writeAtomically(target, split.pieces);
   return target;

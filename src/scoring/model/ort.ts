@@ -121,6 +121,7 @@ interface PairOptions {
   memArena?: boolean;
   quiet?: boolean;
   withPastPath?: string;
+  log?: (line: string) => void;
 }
 
 async function createPair(encoderPath: string, decoderPath: string, provider: string, opts: PairOptions, crossKvPath?: string): Promise<SessionPair> {
@@ -139,11 +140,21 @@ async function createPair(encoderPath: string, decoderPath: string, provider: st
     const decoder = await open(decoderPath);
     const encoder = await open(encoderPath);
     const crossKv = crossKvPath ? await open(crossKvPath) : undefined;
-    const withPast = opts.withPastPath ? await open(opts.withPastPath) : undefined;
+    const withPast = opts.withPastPath ? await openOptional(opts.withPastPath, so, opts.log) : undefined;
     return { encoder, decoder, provider, ...(crossKv ? { crossKv } : {}), ...(withPast ? { withPast } : {}) };
   } catch (e) {
     for (const session of opened) await session.release();
     throw e;
+  }
+}
+
+/** The with-past graph is only a faster path: when ONNX Runtime refuses it, the merged decoder runs every step. */
+async function openOptional(path: string, so: ort.InferenceSession.SessionOptions, log: ((line: string) => void) | undefined): Promise<ort.InferenceSession | undefined> {
+  try {
+    return await ort.InferenceSession.create(path, so);
+  } catch (e) {
+    log?.(`The decoder's with-past graph (${path}) does not load; every step runs the merged decoder: ${shortReason(e)}`);
+    return undefined;
   }
 }
 
@@ -159,7 +170,7 @@ function shortReason(e: unknown): string {
  */
 export async function createSessions(encoderPath: string, decoderPath: string, config: SessionConfig, crossKvPath?: string): Promise<SessionPair> {
   const log = config.log ?? (() => {});
-  const pairOptions: PairOptions = { threads: config.threads, memArena: config.memArena, withPastPath: config.withPastPath };
+  const pairOptions: PairOptions = { threads: config.threads, memArena: config.memArena, withPastPath: config.withPastPath, log };
   if (config.device === 'auto') {
     const gpu = preferredGpuProvider();
     const missing = gpu ? missingProviderLibrary(gpu) : null;

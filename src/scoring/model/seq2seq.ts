@@ -111,14 +111,18 @@ export class Seq2Seq {
     this.presentNames = this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'));
     this.stepFetches = ['logits', ...this.presentNames];
     this.ownHelpers = helpers;
-    this.withPastInputs = new Set(sessions.withPast ? inputNames(sessions.withPast) : []);
-    const missing = sessions.withPast ? this.stepFetches.filter((n) => !outputNames(sessions.withPast!).includes(n)) : [];
-    if (missing.length) throw new ModelError('invalid-file', `The decoder's with-past graph lacks the outputs ${missing.join(', ')}: remove onnx/decoder_with_past_model.onnx or export the model again.`);
+    // The with-past graph is only a faster path for cached steps: one that lacks an output the
+    // steps fetch is not used (the merged decoder runs every step, as it does without one).
+    const usable = sessions.withPast && this.stepFetches.every((n) => outputNames(sessions.withPast!).includes(n));
+    this.withPast = usable ? sessions.withPast : undefined;
+    this.withPastInputs = new Set(this.withPast ? inputNames(this.withPast) : []);
   }
 
   /** Which decoder graphs run: the Optimum merged decoder, or the project's `quals-step` design. */
   readonly design: 'merged' | 'quals-step';
   private readonly presentNames: string[];
+  /** The with-past graph used for one-token cached steps, when there is a usable one. */
+  private readonly withPast: SessionPair['withPast'];
   /** The with-past graph's inputs (it reads only some of the merged decoder's). */
   private readonly withPastInputs: ReadonlySet<string>;
   private readonly stepFetches: string[];
@@ -291,7 +295,7 @@ export class Seq2Seq {
    * branch, without the `If` node's copies of the cross-attention cache).
    */
   private async decode(state: DecoderState, tokens: readonly number[], T: number, useCache: boolean): Promise<{ logits: Tensor; state: DecoderState }> {
-    const withPast = useCache ? this.sessions.withPast : undefined;
+    const withPast = useCache ? this.withPast : undefined;
     const feeds: Feeds = {
       encoder_attention_mask: state.mask,
       input_ids: int64Tensor(tokens, [state.rows, T]),
