@@ -7,6 +7,23 @@ import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParam
 import type { PairVerdict } from './scoring/localise';
 import type { QualsResult } from './scoring/result';
 
+/**
+ * Diagnostic codes of QUALS notes that are not findings: the source was read in windows or cut
+ * (`input`), no source is paired (`source-missing`). Findings carry their pair's id as the code.
+ * Whatever counts unsupported findings (status bar, JSONL CodeLens) leaves these out.
+ */
+/** The `source` of every QUALS diagnostic. */
+export const DIAGNOSTIC_SOURCE = 'QUALS';
+
+export const NOTE_DIAGNOSTIC_CODES = { input: 'input', sourceMissing: 'source-missing' } as const;
+
+/** True for a QUALS diagnostic that is a finding (a squiggle on unsupported words), not a note. */
+export function isFindingDiagnostic(d: { source?: string; code?: unknown }): boolean {
+  const notes: readonly unknown[] = Object.values(NOTE_DIAGNOSTIC_CODES);
+  const code = typeof d.code === 'object' && d.code !== null && 'value' in d.code ? (d.code as { value: unknown }).value : d.code;
+  return d.source === DIAGNOSTIC_SOURCE && !notes.includes(code);
+}
+
 /** Command ids contributed in package.json. Hover links and code actions only ever use these. */
 export const Commands = {
   scoreSummary: 'quals.scoreSummary',

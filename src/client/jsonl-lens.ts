@@ -3,7 +3,7 @@
  * lens opens the line's worst QA pair in the explorer.
  */
 import * as vscode from 'vscode';
-import { Commands, type ShowPairArgs } from '../protocol';
+import { Commands, isFindingDiagnostic, type ShowPairArgs } from '../protocol';
 import { formatScore } from '../scoring/localise';
 import type { Ctx } from './context';
 
@@ -13,7 +13,7 @@ export function registerJsonlLenses(ctx: Ctx): void {
     onDidChangeCodeLenses: changed.event,
     provideCodeLenses(doc) {
       const uri = doc.uri.toString();
-      const diagnostics = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'QUALS');
+      const diagnostics = vscode.languages.getDiagnostics(doc.uri).filter(isFindingDiagnostic);
       return ctx.latestResults(uri).flatMap((r) => {
         if (r.line === undefined || r.line >= doc.lineCount) return [];
         const line = r.line;

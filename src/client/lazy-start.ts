@@ -32,6 +32,8 @@ async function detect(ctx: Ctx, doc: vscode.TextDocument): Promise<boolean> {
   const base = folder ?? vscode.Uri.joinPath(doc.uri, '..');
   const prefix = base.path.endsWith('/') ? base.path : `${base.path}/`;
   const config = vscode.workspace.getConfiguration('quals', doc.uri);
+  // QUALS turned off: nothing to check, so no server process for this file.
+  if (config.get<boolean>('enabled', true) === false) return false;
   return isCheckedFile({
     path: doc.uri.path,
     relativePath: doc.uri.path.startsWith(prefix) ? doc.uri.path.slice(prefix.length) : doc.uri.path.split('/').pop()!,
@@ -66,7 +68,7 @@ export function registerLazyStart(ctx: Ctx): Detector {
   // A directive added and saved, or a rule or pairing that now applies.
   ctx.registerDisposable(vscode.workspace.onDidSaveTextDocument((d) => void consider(d)));
   ctx.registerDisposable(vscode.workspace.onDidCloseTextDocument((d) => verdicts.delete(d.uri.toString())));
-  ctx.registerDisposable(vscode.workspace.onDidChangeConfiguration((e) => (e.affectsConfiguration('quals.pairs') || e.affectsConfiguration('quals.jsonlFields')) && considerAll()));
+  ctx.registerDisposable(vscode.workspace.onDidChangeConfiguration((e) => (e.affectsConfiguration('quals.pairs') || e.affectsConfiguration('quals.jsonlFields') || e.affectsConfiguration('quals.enabled')) && considerAll()));
   ctx.registerDisposable(ctx.state.onDidChange(() => considerAll()));
   considerAll();
   return { verdict: (uri) => verdicts.get(uri), onDidChange: changed.event };

@@ -4,13 +4,14 @@
  * moment, hidden outside summaries and datasets and by `quals.statusBar.enabled`.
  */
 import * as vscode from 'vscode';
+import { isFindingDiagnostic } from '../protocol';
 import { statusBarView } from './status-bar-logic';
 import type { Ctx } from './context';
 
 const SPINNER_AFTER_MS = 400;
 
 function unsupportedCount(uri: vscode.Uri): number {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'QUALS' && d.code !== 'source-missing').length;
+  return vscode.languages.getDiagnostics(uri).filter(isFindingDiagnostic).length;
 }
 
 export function registerStatusBar(ctx: Ctx): () => { text: string; command?: string } | undefined {

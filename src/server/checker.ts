@@ -8,12 +8,12 @@ import type { Diagnostic, Range } from 'vscode-languageserver';
 import { DiagnosticSeverity } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from 'vscode-uri';
-import type { DocumentStatusParams, ResultParams, ScoreResponse, WorkspaceStateParams } from '../protocol';
+import { NOTE_DIAGNOSTIC_CODES, type DocumentStatusParams, type ResultParams, type ScoreResponse, type WorkspaceStateParams } from '../protocol';
 import type { QualsEngine } from '../scoring/engine-api';
 import { CancelledError, InputError, ModelError, throwIfAborted } from '../scoring/errors';
 import { ignoredWords, readJsonlLine, scoredSummaryText, splitLines } from '../scoring/pairing';
 import type { QualsResult } from '../scoring/result';
-import { DIAGNOSTIC_SOURCE, diagnosticVerdicts, inputNoteDiagnostics, isFlagged, toDiagnostics, type Placement } from './diagnostics';
+import { DIAGNOSTIC_SOURCE, diagnosticVerdicts, inputNoteDiagnostics, toDiagnostics, type Placement } from './diagnostics';
 import { countInputs, describeInputCounts, emptyInputCounts, inputNotes } from '../scoring/input-notes';
 import { checkText, readTextFile } from './inputs';
 import { resolvePairing, type Pairing } from './pairing-resolver';
@@ -256,7 +256,7 @@ export class Checker {
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       severity: DiagnosticSeverity.Warning,
       source: DIAGNOSTIC_SOURCE,
-      code: 'source-missing',
+      code: NOTE_DIAGNOSTIC_CODES.sourceMissing,
       message,
     };
     this.deps.publishDiagnostics(doc.uri, doc.version, [diagnostic]);
@@ -340,9 +340,4 @@ export class PublishPacer {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.lastYield = this.clock();
   }
-}
-
-/** Counts a result's flagged pairs (status item, "Score Summary" message). */
-export function flaggedCount(result: QualsResult, threshold: number): number {
-  return result.pairs.filter((p) => isFlagged(p, threshold)).length;
 }

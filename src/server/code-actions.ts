@@ -79,7 +79,7 @@ function inlineIgnore(doc: TextDocument, word: string, d: Diagnostic): CodeActio
   const w = word.replace(/\s+/g, ' ').trim();
   const edit = existing
     ? { range: at(doc, existing.insertAt), newText: existing.words.length > 0 ? `, ${w}` : ` ${w}` }
-    : { range: at(doc, directiveInsertOffset(text)), newText: `${directive}\n` };
+    : { range: at(doc, directiveInsertOffset(text)), newText: `${directive}${text.includes('\r\n') ? '\r\n' : '\n'}` };
   const title = `Ignore '${w}' in this file (inline comment)`;
   return {
     title,

@@ -4,16 +4,15 @@
  * information pointing at where the source answers each question.
  */
 import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation, type Location, type Range } from 'vscode-languageserver';
-import type { IgnoredFinding } from '../protocol';
+import { DIAGNOSTIC_SOURCE, NOTE_DIAGNOSTIC_CODES, type IgnoredFinding } from '../protocol';
 import { differingSourceAnswer, findingMessage, isFlagged, localise, pairVerdicts, type Finding, type PairVerdict } from '../scoring/localise';
 import type { QaPairResult, QualsResult } from '../scoring/result';
 import { inputNotes } from '../scoring/input-notes';
 import { isIgnoredWord } from '../scoring/pairing';
 import type { SeverityName } from './settings';
 
-export { isFlagged };
 
-export const DIAGNOSTIC_SOURCE = 'QUALS';
+export { DIAGNOSTIC_SOURCE };
 
 /** Maps spans of the texts given to the engine back into documents. */
 export interface Placement {
@@ -97,7 +96,12 @@ export function diagnosticVerdicts(result: QualsResult, opts: DiagnosticOptions)
   if (opts.summary !== undefined) return pairVerdicts(result, opts.summary, { threshold: opts.threshold, skip: (p) => isIgnored(opts.ignored, opts.uri, p), shown });
   const flagged = new Set(shown.flatMap((f) => f.pairs.map((p) => p.id)));
   return Object.fromEntries(
-    result.pairs.map((p): [string, PairVerdict] => [p.id, flagged.has(p.id) ? { verdict: 'unsupported' } : p.score < opts.threshold ? { verdict: 'doubtful', why: 'ignored' } : { verdict: 'supported' }]),
+    result.pairs.map((p): [string, PairVerdict] => {
+      if (flagged.has(p.id)) return [p.id, { verdict: 'unsupported' }];
+      if (!(p.score < opts.threshold)) return [p.id, { verdict: 'supported' }];
+      // Below the threshold yet no finding: ignored by the user, or no answer span to put it on.
+      return [p.id, { verdict: 'doubtful', why: isIgnored(opts.ignored, opts.uri, p) ? 'ignored' : 'no-word' }];
+    }),
   );
 }
 
@@ -158,7 +162,7 @@ export function inputNoteDiagnostics(result: QualsResult, place: Placement): Dia
     range: place.summaryRange(0, 0),
     severity: DiagnosticSeverity.Information,
     source: DIAGNOSTIC_SOURCE,
-    code: 'input',
+    code: NOTE_DIAGNOSTIC_CODES.input,
     message: `QUALS: ${notes.join('; ')}`,
   };
   if (result.source.truncated) {

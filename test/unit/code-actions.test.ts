@@ -99,4 +99,6 @@ test('the inline ignore writes a quals-ignore comment at the top, after front ma
   assert.equal(inline(`${SUMMARY}\n<!-- quals-ignore: Lyon -->\n`)!.after, `${SUMMARY}\n<!-- quals-ignore: Lyon, Paris -->\n`);
   assert.equal(inline(`${SUMMARY}<!--quals-ignore:-->`)!.after, `${SUMMARY}<!--quals-ignore: Paris-->`);
   assert.equal(inline(SUMMARY, 'file:///w/data.jsonl'), undefined, 'a JSONL line must stay JSON');
+  // A CRLF file keeps CRLF line endings.
+  assert.equal(inline(`${SUMMARY}\r\nMore.\r\n`)!.after, `<!-- quals-ignore: Paris -->\r\n${SUMMARY}\r\nMore.\r\n`);
 });

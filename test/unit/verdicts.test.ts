@@ -12,7 +12,8 @@ import { statusBarView } from '../../src/client/status-bar-logic';
 import { renderHtmlReport } from '../../src/report/html-report';
 import { countVerdicts, pairVerdicts, verdictText } from '../../src/scoring/localise';
 import type { QaPairResult, QualsResult, SourceAnswer, TokenEvidence } from '../../src/scoring/result';
-import { diagnosticVerdicts, toDiagnostics, type Placement } from '../../src/server/diagnostics';
+import { isFindingDiagnostic } from '../../src/protocol';
+import { diagnosticVerdicts, inputNoteDiagnostics, toDiagnostics, type Placement } from '../../src/server/diagnostics';
 import type { ExplorerState } from '../../src/shared/explorer-messages';
 import { DEFAULT_UI, renderExplorer, renderRegions } from '../../webview/render';
 import { byClass, findAll, textOf } from '../../webview/vnode';
@@ -92,6 +93,19 @@ test('diagnostics, status bar and verdicts agree: unsupported pairs are exactly 
   }
   const status = { uri: 'file:///w/a.summary.md', version: 1, state: 'done' as const, score: LONE().score };
   assert.equal(statusBarView(true, status, undefined, toDiagnostics(LONE(), place, diagOpts).length)?.text, '$(check) QUALS: consistent');
+});
+
+test('the status bar counts findings only: a "source truncated" note is not an unsupported finding', () => {
+  const r = LONE();
+  r.source = { tokensKept: 126, tokensTotal: 400, truncated: true, charsKept: 577, limit: 126 };
+  const notes = inputNoteDiagnostics(r, place);
+  assert.equal(notes.length, 1, 'the truncated source gets its information note');
+  const all = [...toDiagnostics(r, place, diagOpts), ...notes];
+  assert.equal(all.filter(isFindingDiagnostic).length, 0);
+  const status = { uri: 'file:///w/a.summary.md', version: 1, state: 'done' as const, score: r.score };
+  assert.equal(statusBarView(true, status, undefined, all.filter(isFindingDiagnostic).length)?.text, '$(check) QUALS: consistent');
+  assert.equal(isFindingDiagnostic({ source: 'QUALS', code: { value: 'q1', target: {} } }), true, 'a code with a link still counts');
+  assert.equal(isFindingDiagnostic({ source: 'QUALS', code: 'source-missing' }), false);
 });
 
 test('explorer: the lone marginal pair reads doubtful, the header consistent, "Only flagged" still lists it', () => {
