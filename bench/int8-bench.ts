@@ -55,14 +55,14 @@ async function rssChild(variant: ModelVariant): Promise<void> {
   peaks.push(peakRssSinceReset());
   const known = peaks.filter((p): p is number => p !== null);
   // Not ru_maxrss: a spawned child inherits the bench's high-water mark (./peak-rss.ts).
-  console.log(JSON.stringify({ maxRss: known.length ? Math.max(...known) : process.resourceUsage().maxRSS * 1024 }));
+  console.log(JSON.stringify({ maxRss: known.length ? Math.max(...known) : null }));
   await model.dispose();
 }
 
 function measureRss(variant: ModelVariant): number | null {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/int8-bench.ts', '--rss', variant], { encoding: 'utf8' });
   try {
-    return (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { maxRss: number }).maxRss;
+    return (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { maxRss: number | null }).maxRss;
   } catch {
     return null;
   }

@@ -161,7 +161,8 @@ async function rssChild(design: 'quals-step' | 'merged', memArena: boolean): Pro
   await oneCall(model, (name) => (stages[name] = peak()));
   await oneCall(model);
   peak();
-  const report: RssReport = { maxRss: peaks.length > 0 ? Math.max(...peaks) : process.resourceUsage().maxRSS * 1024, loaded, loadPeak, stages };
+  // No VmHWM (not Linux): not measured, rather than ru_maxrss, which a child inherits (./peak-rss.ts).
+  const report: RssReport | null = peaks.length > 0 ? { maxRss: Math.max(...peaks), loaded, loadPeak, stages } : null;
   console.log(JSON.stringify(report));
   await model.dispose();
 }
@@ -170,7 +171,7 @@ function measureRss(design: string, memArena = true): RssReport | null {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/quals-bench.ts', '--rss', design, ...(memArena ? [] : ['--no-arena'])], { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
-    return JSON.parse(line) as RssReport;
+    return JSON.parse(line) as RssReport | null;
   } catch {
     return null;
   }
