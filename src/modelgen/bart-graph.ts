@@ -13,9 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataType, Graph, modelProto } from '../scoring/model/onnx-writer';
 import type { BuiltTokenizer } from './tokenizer-builder';
-import { STEP_FILES, variantFiles } from '../models/model-files';
-import { addStepLogProbOutputs } from '../models/graphs/graphs';
-import { mergedDecoderInputs } from '../models/graphs/graphs';
+import { STEP_FILES, STEP_GRAPHS_VERSION, variantFiles } from '../models/model-files';
+import { addNewHistoryOutput, addStepLogProbOutputs, mergedDecoderInputs, pastFromHistory, stepHistoryInputs } from '../models/graphs/graphs';
 import { INT8_RECORD, Int8Weights, type WeightPrecision, int8MatMul } from '../models/graphs/quantize';
 
 export interface BartHyper {
@@ -243,8 +242,9 @@ export function buildDecoderMergedGraph(h: BartHyper, w: WeightProvider): Graph 
 /**
  * The decoder graph design `quals-step` (docs/quals-engine.md, "Decoder graph designs"): one graph,
  * no `If`, written for this engine's searches.
- * - `beam_idx` [B] picks the rows of the past self-attention cache each new row continues (beam
- *   reordering and the expansion of one prompt row to B beams happen inside the graph);
+ * - the self-attention cache is an append-only history (graphs.ts stepHistoryInputs): `history_rows`
+ *   [B, P] picks each row's past out of `history.L.*` [R, H, hd] (beam reordering and the expansion
+ *   of one prompt row to B beams happen there), and the call outputs only its new tokens' rows;
  * - the cross-attention cache is fed once at batch 1 ([1, H, S, hd], from cross_kv_quals.onnx) and
  *   every row's queries attend to it in one [1, H, B*T, S] product instead of B tiled copies;
  * - log-softmax + top-k (`k`, `extra_ids`) and the teacher-forcing gather (`gold_ids`) run on the
@@ -256,22 +256,14 @@ export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider, precision
   const hd = D / H;
   const g = new Graph(precision === 'fp32' ? 'bart_decoder_quals_step' : `bart_decoder_quals_step_${precision}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
-  const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
+  const history = stepHistoryInputs(g, { layers: h.decoderLayers, heads: H, headDim: hd });
   const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
-  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
-    const kv = (kind: string, b: string | number, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, [b, H, len, hd]);
-    return {
-      dk: kv('decoder.key', 'past_batch_size', 'past_decoder_sequence_length'),
-      dv: kv('decoder.value', 'past_batch_size', 'past_decoder_sequence_length'),
-      ek: kv('encoder.key', 1, 'encoder_sequence_length'),
-      ev: kv('encoder.value', 1, 'encoder_sequence_length'),
-    };
-  });
-  const o = new Ops(g, g, h, w, precision);
-  const rows = past.map((p) => ({
-    dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }),
-    dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }),
+  const past = Array.from({ length: h.decoderLayers }, (_, l) => ({
+    ek: g.input(`past_key_values.${l}.encoder.key`, DataType.FLOAT, [1, H, 'encoder_sequence_length', hd]),
+    ev: g.input(`past_key_values.${l}.encoder.value`, DataType.FLOAT, [1, H, 'encoder_sequence_length', hd]),
   }));
+  const o = new Ops(g, g, h, w, precision);
+  const rows = history.layers.map((t) => ({ dk: pastFromHistory(g, t.key, history.rows), dv: pastFromHistory(g, t.value, history.rows) }));
   const P = o.dim(rows[0]!.dk, 2);
   const end = o.op('Add', [P, o.dim(ids, 1)]);
   const one = o.i64('one', [], [1]);
@@ -286,8 +278,12 @@ export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider, precision
     const p = `model.decoder.layers.${l}`;
     const s = rows[l]!;
     const q = o.heads(o.linear(x, D, D, `${p}.self_attn.q_proj`));
-    const K = o.op('Concat', [s.dk, o.heads(o.linear(x, D, D, `${p}.self_attn.k_proj`))], { axis: 2 }, `present.${l}.decoder.key`);
-    const Vv = o.op('Concat', [s.dv, o.heads(o.linear(x, D, D, `${p}.self_attn.v_proj`))], { axis: 2 }, `present.${l}.decoder.value`);
+    const kNew = o.linear(x, D, D, `${p}.self_attn.k_proj`);
+    const vNew = o.linear(x, D, D, `${p}.self_attn.v_proj`);
+    addNewHistoryOutput(g, kNew, l, 'key', { heads: H, headDim: hd });
+    addNewHistoryOutput(g, vNew, l, 'value', { heads: H, headDim: hd });
+    const K = o.op('Concat', [s.dk, o.heads(kNew)], { axis: 2 });
+    const Vv = o.op('Concat', [s.dv, o.heads(vNew)], { axis: 2 });
     x = o.layerNorm(o.op('Add', [x, o.linear(o.attend(q, K, Vv, causal), D, D, `${p}.self_attn.out_proj`)]), `${p}.self_attn_layer_norm`);
     // Cross-attention: all B*T queries against the batch-1 keys/values, [1, H, B*T, hd].
     const q2 = o.op('Transpose', [o.op('Reshape', [o.linear(x, D, D, `${p}.encoder_attn.q_proj`), flatHeads])], { perm: [0, 2, 1, 3] });
@@ -300,11 +296,6 @@ export function buildDecoderStepGraph(h: BartHyper, w: WeightProvider, precision
   }
   const logits = o.matmul(x, 'lm_head.weight_T', D, V, o.weight('final_logits_bias', [V]), 'logits');
   g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
-  for (let l = 0; l < h.decoderLayers; l++) {
-    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
-    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
-    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
-  }
   addStepLogProbOutputs(g, logits, V, ids);
   return g;
 }
@@ -411,7 +402,7 @@ export function writeBartModel(dir: string, m: ModelFiles): void {
   json('special_tokens_map.json', m.tokenizer.specialTokensMap);
   // The with-past branch of these graphs is valid for any number of new tokens (see graphs.ts).
   if (m.quals) {
-    const graphs = { builder: 'quals-modelgen', multiTokenCache: true, ...(step ? { design: 'quals-step' } : {}), ...(int8 ? { variants: { int8: INT8_RECORD } } : {}) };
+    const graphs = { builder: 'quals-modelgen', multiTokenCache: true, ...(step ? { design: 'quals-step', stepGraphs: STEP_GRAPHS_VERSION } : {}), ...(int8 ? { variants: { int8: INT8_RECORD } } : {}) };
     json('quals.json', { ...m.quals, graphs });
   }
 }

@@ -91,13 +91,13 @@ export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: Test
     int8: true,
   });
   // Written last: its presence marks the folder complete.
-  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 3, size, seed }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 5, size, seed }, null, 2) + '\n');
 }
 
 function isComplete(dir: string, size: TestModelSize, seed: number): boolean {
   try {
     const marker = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as { size?: string; seed?: number; version?: number };
-    return marker.size === size && marker.seed === seed && marker.version === 3 && REQUIRED.every((f) => fs.existsSync(path.join(dir, f)));
+    return marker.size === size && marker.seed === seed && marker.version === 5 && REQUIRED.every((f) => fs.existsSync(path.join(dir, f)));
   } catch {
     return false;
   }

@@ -48,7 +48,7 @@ import {
   weightProbeOrder,
 } from './hub-layout';
 import { type RepoListing, isSafeRepoPath, listHubRepo } from './hub-listing';
-import { isHubIdSyntax, MODEL_VARIANTS, onnxFiles, variantFiles } from './model-files';
+import { isHubIdSyntax, MODEL_VARIANTS, type QualsJson, onnxFiles, stepGraphsCurrent, variantFiles } from './model-files';
 
 export { MANIFEST_FILE } from './hub-job';
 export { CHECKPOINT_DIR, IMPORT_DIR } from './hub-layout';
@@ -206,8 +206,10 @@ class CachedRepo {
    * conversion the manifest does not record (an older cache) is trusted as before.
    */
   private importReady(m: Manifest): boolean {
-    const quals = readJson<{ graphs?: { variants?: Record<string, unknown> } }>(path.join(this.importFolder, 'quals.json'));
+    const quals = readJson<{ graphs?: { design?: unknown; stepGraphs?: number; variants?: Record<string, unknown> } }>(path.join(this.importFolder, 'quals.json'));
     if (!quals) return false;
+    // A conversion by an older QUALS whose step graphs this engine no longer runs is converted again (no download).
+    if (quals.graphs?.design === 'quals-step' && !stepGraphsCurrent(quals.graphs as QualsJson['graphs'])) return false;
     if (this.variant === 'int8') {
       const f = variantFiles('int8');
       if (!quals.graphs?.variants?.int8 || ![f.encoder, f.stepDecoder, f.crossKv].every((g) => isFile(path.join(this.importFolder, g)))) return false;

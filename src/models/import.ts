@@ -30,7 +30,7 @@ import { buildHfT5Graphs } from './graphs/hf-t5';
 import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError } from './graphs/graphs';
 import { INT8_RECORD } from './graphs/quantize';
 import { type ModelFamily, detectFamily, detectFormat, formatUnknownError } from './import-detect';
-import { type DecoderDesign, MODEL_FORMATS, STEP_FILES, onnxFiles, readModelFolder, variantFiles } from './model-files';
+import { type DecoderDesign, MODEL_FORMATS, STEP_FILES, STEP_GRAPHS_VERSION, onnxFiles, readModelFolder, variantFiles } from './model-files';
 import { TargetFolderError, checkTarget, createStaging, promoteStaging, removeStaging } from './staged-folder';
 
 export type { WeightFormat } from './checkpoint/open';
@@ -163,7 +163,7 @@ export async function importCheckpoint(srcDir: string, outDir: string, opts: Imp
     const options = { ...sourceQuals.options, ...opts.options };
     const qualsJson = {
       format: detected.format,
-      graphs: { builder: 'quals', multiTokenCache: true, ...(design === 'quals-step' ? { design } : {}), ...(int8 ? { variants: { int8: INT8_RECORD } } : {}) },
+      graphs: { builder: 'quals', multiTokenCache: true, ...(design === 'quals-step' ? { design, stepGraphs: STEP_GRAPHS_VERSION } : {}), ...(int8 ? { variants: { int8: INT8_RECORD } } : {}) },
       importedFrom: {
         source: opts.source ?? src,
         ...(opts.provenance?.revision ? { revision: opts.provenance.revision } : {}),

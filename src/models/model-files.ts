@@ -54,7 +54,7 @@ export interface QualsJson {
    * with-past branch is valid for several new tokens at once. Absent for foreign exports, whose
    * with-past branch Optimum traced for one token only.
    */
-  graphs?: { builder: string; multiTokenCache: boolean; design?: DecoderDesign; variants?: Partial<Record<ModelVariant, VariantRecord>> };
+  graphs?: { builder: string; multiTokenCache: boolean; design?: DecoderDesign; stepGraphs?: number; variants?: Partial<Record<ModelVariant, VariantRecord>> };
   /** Where an imported model came from (kept as-is, for reports). */
   importedFrom?: Record<string, unknown>;
 }
@@ -67,6 +67,20 @@ export interface QualsJson {
  */
 export type DecoderDesign = 'merged' | 'quals-step';
 export const DECODER_DESIGNS: readonly DecoderDesign[] = ['merged', 'quals-step'];
+
+/**
+ * The interface of the `quals-step` graphs the builders write now, recorded as quals.json
+ * `graphs.stepGraphs` (absent = 1). 1: the past self-attention cache fed per row with `beam_idx`;
+ * 2: the append-only self-attention history (`history_rows`, `history.L.*` -> `new_history.L.*`).
+ * Step graphs of another version are not run: fp32 falls back to the merged decoder, and hub
+ * caches convert again from their checkpoint.
+ */
+export const STEP_GRAPHS_VERSION = 2;
+
+/** Whether quals.json's `quals-step` graphs are the interface this engine runs. */
+export function stepGraphsCurrent(graphs: QualsJson['graphs'] | undefined): boolean {
+  return (graphs?.stepGraphs ?? 1) === STEP_GRAPHS_VERSION;
+}
 
 /** The `quals-step` design's files (next to the merged decoder, which stays for other tools). */
 export const STEP_FILES = { decoder: 'onnx/decoder_step_quals.onnx', crossKv: 'onnx/cross_kv_quals.onnx' } as const;
@@ -104,6 +118,8 @@ export interface ModelFolder {
   qualsJson: QualsJson | null;
   /** The `quals-step` graphs of the variant, when quals.json records that design and the files are present. */
   stepPaths?: { decoder: string; crossKv: string };
+  /** Set when the folder's `quals-step` graphs are of an older interface (STEP_GRAPHS_VERSION) and the merged decoder runs instead: why, for the log. */
+  outdatedStepGraphs?: string;
 }
 
 const ENCODER_DECODER_TYPES = new Set([
@@ -211,8 +227,13 @@ export function readModelFolder(dir: string, variant: ModelVariant = 'fp32'): Mo
   if (hasMerged) folder.decoderPath = path.join(root, decoder);
   const design = variant === 'fp32' ? qualsJson?.graphs?.design : qualsJson?.graphs?.variants?.[variant]?.design;
   // A folder without the step files (an older copy, a partial download) still runs on the merged decoder.
-  if (design === 'quals-step' && hasStepFiles) {
+  const current = stepGraphsCurrent(qualsJson?.graphs);
+  if (design === 'quals-step' && hasStepFiles && current) {
     folder.stepPaths = { decoder: path.join(root, files.stepDecoder), crossKv: path.join(root, files.crossKv) };
+  } else if (design === 'quals-step' && hasStepFiles) {
+    const again = `import the model again (${importCommand(root, variant)}) for the faster quals-step graphs`;
+    if (!hasMerged) throw new ModelError('missing-file', `The ${variant} graphs of ${root} were written by an older version of QUALS and have no merged decoder to fall back on; ${again}, or set the variant to fp32.`);
+    folder.outdatedStepGraphs = `${root}: its quals-step graphs were written by an older version of QUALS, so the slower merged decoder runs; ${again}.`;
   } else if (!hasMerged) {
     checkOnnxPresent(root, variant, encoder, decoder);
   }
@@ -248,17 +269,22 @@ function checkOnnxPresent(root: string, variant: ModelVariant, encoder: string, 
   throw new ModelError('missing-file', `Model folder ${root} has no ${missing}; ${EXPORT_HINT}.`);
 }
 
-/** The int8 variant is written by the project's import; the message says how, with the folder's own source when quals.json names it. */
-function int8MissingMessage(root: string, missing: string, present: readonly ModelVariant[]): string {
+/** The import command that rewrites `root`, with the folder's own source when quals.json names it. */
+function importCommand(root: string, variant: ModelVariant): string {
   let source = 'CHECKPOINT';
   try {
     const q = JSON.parse(fs.readFileSync(path.join(root, 'quals.json'), 'utf8')) as { importedFrom?: { source?: unknown } };
     if (typeof q.importedFrom?.source === 'string') source = JSON.stringify(q.importedFrom.source);
   } catch {
-    // No readable quals.json: the generic command below still says what to run.
+    // No readable quals.json: the generic command still says what to run.
   }
+  return `\`quals model import ${source} --out ${JSON.stringify(root)} --overwrite${variant === 'int8' ? ' --variant int8' : ''}\``;
+}
+
+/** The int8 variant is written by the project's import; the message says how. */
+function int8MissingMessage(root: string, missing: string, present: readonly ModelVariant[]): string {
   const has = present.length > 0 ? ` (it has the ${present.join(', ')} variant${present.length > 1 ? 's' : ''})` : '';
-  return `Model folder ${root} has no int8 variant: ${missing} is missing${has}. Write it with \`quals model import ${source} --out ${JSON.stringify(root)} --overwrite --variant int8\` (from the Hugging Face checkpoint), or set the variant to fp32.`;
+  return `Model folder ${root} has no int8 variant: ${missing} is missing${has}. Write it with ${importCommand(root, 'int8')} (from the Hugging Face checkpoint), or set the variant to fp32.`;
 }
 
 /** Keeps a parser's message on one short line. */
@@ -364,7 +390,15 @@ function checkQualsJson(p: string, raw: Record<string, unknown>): QualsJson {
     if (g.design !== undefined && !DECODER_DESIGNS.includes(g.design as DecoderDesign)) {
       throw new ModelError('invalid-file', `${p}: "graphs.design" must be one of ${DECODER_DESIGNS.map((d) => `"${d}"`).join(', ')}; remove it to run the merged decoder.`);
     }
-    out.graphs = { builder: g.builder, multiTokenCache: g.multiTokenCache, ...(g.design !== undefined ? { design: g.design as DecoderDesign } : {}) };
+    if (g.stepGraphs !== undefined && !(Number.isInteger(g.stepGraphs) && (g.stepGraphs as number) >= 1)) {
+      throw new ModelError('invalid-file', `${p}: "graphs.stepGraphs" must be a positive integer (the version of the quals-step graphs); import the model again to rewrite it.`);
+    }
+    out.graphs = {
+      builder: g.builder,
+      multiTokenCache: g.multiTokenCache,
+      ...(g.design !== undefined ? { design: g.design as DecoderDesign } : {}),
+      ...(g.stepGraphs !== undefined ? { stepGraphs: g.stepGraphs as number } : {}),
+    };
     if (g.variants !== undefined) out.graphs.variants = checkVariants(p, g.variants);
   }
   if (raw.importedFrom !== undefined && typeof raw.importedFrom === 'object' && raw.importedFrom !== null) {

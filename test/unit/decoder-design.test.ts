@@ -2,6 +2,7 @@
 // log-softmax + top-k / gather inside the graph) against the Optimum merged decoder of the same
 // generated model: same hypotheses, same scores.
 import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +33,30 @@ describe('decoder designs: quals-step equals the merged decoder', () => {
     assert.ok(folder.stepPaths);
     assert.equal(step.seq2seq.design, 'quals-step');
     assert.equal(merged.seq2seq.design, 'merged');
+  });
+
+  it('step graphs of an older interface are not run: fp32 falls back to the merged decoder and says why, int8 says to import again', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'quals-old-step-'));
+    try {
+      cpSync(dir, old, { recursive: true });
+      const quals = JSON.parse(readFileSync(join(old, 'quals.json'), 'utf8')) as { graphs: Record<string, unknown> };
+      delete quals.graphs.stepGraphs; // what the previous version wrote
+      writeFileSync(join(old, 'quals.json'), JSON.stringify(quals));
+      const folder = readModelFolder(old);
+      assert.equal(folder.stepPaths, undefined);
+      assert.match(folder.outdatedStepGraphs ?? '', /older version of QUALS.*merged decoder.*import the model again/);
+      const logs: string[] = [];
+      const model = await loadModel({ model: old, device: 'cpu', log: (l) => logs.push(l) });
+      try {
+        assert.equal(model.seq2seq.design, 'merged');
+        assert.ok(logs.some((l) => l.includes('older version of QUALS')), logs.join('\n'));
+      } finally {
+        await model.dispose();
+      }
+      assert.throws(() => readModelFolder(old, 'int8'), (e: Error & { code?: string }) => e.code === 'missing-file' && /older version of QUALS.*--variant int8/.test(e.message));
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
   });
 
   it('encoding, first logits and teacher forcing agree', async () => {
@@ -71,6 +96,25 @@ describe('decoder designs: quals-step equals the merged decoder', () => {
       }
     });
   }
+
+  it('rows that repeat a row (same past, same token) run once and get its results; their continuations stay shared', async () => {
+    const ids = step.format.encodeInput(source).ids;
+    const sm = step.seq2seq;
+    const enc = await sm.encode(ids);
+    const tokens = [5, 9, 5, 9, 30];
+    const before = sm.counters.decoderTokens;
+    const one = await sm.stepTopK(sm.startState(enc, 5), tokens, 6, [2]);
+    assert.equal(sm.counters.decoderTokens - before, 3, 'three distinct rows were computed');
+    const merges = await merged.seq2seq.stepTopK(merged.seq2seq.startState(await merged.seq2seq.encode(ids), 5), tokens, 6, [2]);
+    assert.deepEqual(Array.from(one.scores.ids), Array.from(merges.scores.ids));
+    one.scores.logp.forEach((v, i) => assert.ok(Math.abs(v - merges.scores.logp[i]!) < 1e-5));
+    assert.deepEqual(Array.from(one.scores.extraLogp.subarray(0, 1)), Array.from(one.scores.extraLogp.subarray(2, 3)));
+    // The copies share their new cache rows, so the next step with equal tokens is shared again.
+    const mid = sm.counters.decoderTokens;
+    const two = await sm.stepTopK(one.state, [7, 7, 7, 8, 7], 6, [2]);
+    assert.equal(sm.counters.decoderTokens - mid, 4, 'rows 0 and 2 (same sequence, same token) run once');
+    assert.deepEqual(Array.from(two.scores.logp.subarray(0, 6)), Array.from(two.scores.logp.subarray(12, 18)));
+  });
 
   it('beam continuations of forced prompts agree', async () => {
     const ids = step.format.encodeInput(source).ids;

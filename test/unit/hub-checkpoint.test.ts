@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { CHECKPOINT_DIR, IMPORT_DIR, MANIFEST_FILE, downloadHubCheckpoint, downloadHubModel, hubCacheFolder, hubImportFolder } from '../../src/models/hub';
 import type { ImportProgress } from '../../src/models/import';
 import { importCheckpoint } from '../../src/models/import';
-import { readModelFolder } from '../../src/models/model-files';
+import { STEP_GRAPHS_VERSION, readModelFolder } from '../../src/models/model-files';
 import { CancelledError, ModelError, type ModelErrorCode } from '../../src/scoring/errors';
 import { resolveModelDir } from '../../src/scoring/model/loader';
 import { GRAPH_FILES, checkpointCopy, fixtureDir, readTree, splitSafetensors } from '../support/checkpoint-fixtures';
@@ -220,6 +220,25 @@ describe('hub checkpoint repos resolve to an imported model', () => {
     assert.equal(readModelFolder(dir).qualsJson?.format, 'qagen');
     await expectModelError(resolve(id, cacheDir, { variant: 'quantized' }), 'format', /fp32 or int8 ONNX only/);
     await expectModelError(resolve('lmqg-test/t5-a-both', env.freshCache(), { variant: 'fp16' }), 'format', /fp32 or int8 ONNX only/);
+  });
+
+  test('a conversion whose quals-step graphs an older QUALS wrote is converted again, without a request', async () => {
+    const id = 'lmqg-test/bart-a-safetensors';
+    const cacheDir = env.freshCache();
+    const dir = await resolve(id, cacheDir);
+    const qualsPath = path.join(dir, 'quals.json');
+    const quals = JSON.parse(fs.readFileSync(qualsPath, 'utf8')) as { graphs: Record<string, unknown> };
+    assert.equal(quals.graphs.stepGraphs, STEP_GRAPHS_VERSION);
+    // What a conversion by the previous version looks like: no stepGraphs record.
+    delete quals.graphs.stepGraphs;
+    fs.writeFileSync(qualsPath, JSON.stringify(quals));
+    assert.equal(readModelFolder(dir).stepPaths, undefined, 'old step graphs are not run');
+    const before = env.hub.log.length;
+    const logs: string[] = [];
+    assert.equal(await resolve(id, cacheDir, { log: (l) => logs.push(l) }), dir);
+    assert.equal(env.hub.log.length, before, 'no request: converted from the cached checkpoint');
+    assert.ok(logs.some((l) => /Converting lmqg-test\/bart-a-safetensors/.test(l)), logs.join('\n'));
+    assert.ok(readModelFolder(dir).stepPaths, 'the new conversion runs the quals-step graphs');
   });
 });
 

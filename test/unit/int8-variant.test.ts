@@ -90,18 +90,18 @@ async function graphErrors(dir: string): Promise<{ crossKv: number; logits: numb
   const [ca, cb] = [await (await open('cross_kv_quals.onnx')).run(crossFeeds), await (await open('cross_kv_quals_int8.onnx')).run(crossFeeds)];
   const crossKv = Math.max(...Object.keys(ca).map((k) => relRms(ca[k]!.data as Float32Array, cb[k]!.data as Float32Array)));
   const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
-  const empty = new ort.Tensor('float32', new Float32Array(0), [1, H, 0, hd]);
+  const empty = new ort.Tensor('float32', new Float32Array(0), [0, H, hd]);
   const feeds: Record<string, ort.Tensor> = {
     input_ids: i64([2, 5, 9, 20]),
-    beam_idx: new ort.Tensor('int64', BigInt64Array.from([0n]), [1]),
+    history_rows: new ort.Tensor('int64', new BigInt64Array(0), [1, 0]),
     encoder_attention_mask: i64(new Array<number>(S).fill(1)),
     k: new ort.Tensor('int64', BigInt64Array.from([3n]), [1]),
     extra_ids: new ort.Tensor('int64', BigInt64Array.from([1n]), [1]),
     gold_ids: i64([0, 0, 0, 0]),
   };
   for (let l = 0; l < L; l++) {
-    feeds[`past_key_values.${l}.decoder.key`] = empty;
-    feeds[`past_key_values.${l}.decoder.value`] = empty;
+    feeds[`history.${l}.key`] = empty;
+    feeds[`history.${l}.value`] = empty;
     feeds[`past_key_values.${l}.encoder.key`] = ca[`present.${l}.encoder.key`]!;
     feeds[`past_key_values.${l}.encoder.value`] = ca[`present.${l}.encoder.value`]!;
   }

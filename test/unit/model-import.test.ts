@@ -55,7 +55,7 @@ describe('importCheckpoint on the real HF fixtures', () => {
       for (const report of [st, bin]) {
         const folder = readModelFolder(report.outDir, 'fp32');
         assert.equal(folder.qualsJson?.format, model === 'bart-a' ? 'qagen' : 'lmqg');
-        assert.deepEqual(folder.qualsJson?.graphs, { builder: 'quals', multiTokenCache: true, design: 'quals-step' });
+        assert.deepEqual(folder.qualsJson?.graphs, { builder: 'quals', multiTokenCache: true, design: 'quals-step', stepGraphs: 2 });
         assert.ok(folder.stepPaths);
         const raw = JSON.parse(fs.readFileSync(path.join(report.outDir, 'quals.json'), 'utf8'));
         assert.deepEqual(Object.keys(raw), ['format', 'graphs', 'importedFrom']);

@@ -17,7 +17,7 @@ export interface Seq2SeqGraphs {
   opset: number;
   /**
    * The `quals-step` design (models/model-files.ts STEP_FILES), when the builder has it: a decoder
-   * without `If` (beam_idx, batch-1 cross-attention cache, log-prob outputs) and the graph that
+   * without `If` (the self-attention history, batch-1 cross-attention cache, log-prob outputs) and the graph that
    * computes its cross-attention cache. It shares the merged decoder's weights.
    */
   step?: { decoder: Graph; crossKv: Graph };
@@ -97,4 +97,44 @@ export function mergedDecoderInputs(g: Graph, d: { layers: number; heads: number
   });
   const useCache = g.input('use_cache_branch', DataType.BOOL, [1]);
   return { encMask, ids, encH, past, useCache };
+}
+
+/** The `quals-step` decoder's self-attention history inputs (stepHistoryInputs). */
+export interface StepHistory {
+  /** history_rows [B, P]: for each row, the history row that holds each of its P cached tokens. */
+  rows: string;
+  /** history.L.{key,value} [R, H, hd] per decoder layer. */
+  layers: { key: string; value: string }[];
+}
+
+/**
+ * The `quals-step` decoder's self-attention cache, kept by the engine as an append-only history
+ * (scoring/model/kv-history.ts): every token any row ever fed is one history row [H, hd] per layer,
+ * and `history_rows` says which rows make up each current row's past. Beam reordering, the
+ * expansion of a prompt into beams and dropping rows are then changes of `history_rows` alone, and
+ * a call outputs only its new tokens' rows (new_history.L.*, declared by addNewHistoryOutput)
+ * instead of the whole grown cache, which onnxruntime-node would copy out at every step.
+ */
+export function stepHistoryInputs(g: Graph, d: { layers: number; heads: number; headDim: number }): StepHistory {
+  const rows = g.input('history_rows', DataType.INT64, ['batch_size', 'past_decoder_sequence_length']);
+  const layers = Array.from({ length: d.layers }, (_, l) => ({
+    key: g.input(`history.${l}.key`, DataType.FLOAT, ['history_length', d.heads, d.headDim]),
+    value: g.input(`history.${l}.value`, DataType.FLOAT, ['history_length', d.heads, d.headDim]),
+  }));
+  return { rows, layers };
+}
+
+/** One layer's past keys or values [B, H, P, hd], gathered from its history [R, H, hd] at `rows` [B, P]. */
+export function pastFromHistory(g: Graph, history: string, rows: string): string {
+  return g.op('Transpose', [g.op('Gather', [history, rows], { axis: 0 })], { perm: [0, 2, 1, 3] });
+}
+
+/**
+ * Declares new_history.L.{key|value}: the new tokens' projected keys or values `projected`
+ * [B, T, H*hd] as history rows [B*T, H, hd] (row b*T + t; a reshape, no copy inside the graph).
+ */
+export function addNewHistoryOutput(g: Graph, projected: string, layer: number, kind: 'key' | 'value', d: { heads: number; headDim: number }): void {
+  const name = `new_history.${layer}.${kind}`;
+  g.op('Reshape', [projected, g.i64([3], [-1, d.heads, d.headDim])], {}, name);
+  g.output(name, DataType.FLOAT, ['new_rows', d.heads, d.headDim]);
 }

@@ -31,7 +31,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { type AttrValue, DataType, Graph, floatAttr } from '../../scoring/model/onnx-writer';
-import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
+import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError, addNewHistoryOutput, addStepLogProbOutputs, mergedDecoderInputs, pastFromHistory, stepHistoryInputs } from './graphs';
 import { Int8Weights, type WeightPrecision, int8MatMul } from './quantize';
 
 /** LayerNormalization is an ONNX op from opset 17 (one fused kernel in ORT instead of 8 ops). */
@@ -539,9 +539,10 @@ function buildDecoder(s: HfBartSpec, ckpt: Checkpoint): Graph {
 
 /**
  * The `quals-step` decoder (graphs.ts Seq2SeqGraphs.step): the merged decoder's computation with
- * the same weights and ops, but no `If`: `beam_idx` [B] gathers the past self-attention rows each
- * row continues, the cross-attention cache is fed at batch 1 ([1, H, S, hd]) and all B*T queries
- * attend to it in one product, and the log-prob outputs (addStepLogProbOutputs) follow the logits.
+ * the same weights and ops, but no `If`: `history_rows` [B, P] gathers each row's past out of the
+ * self-attention history and the call outputs only its new tokens' rows (graphs.ts
+ * stepHistoryInputs), the cross-attention cache is fed at batch 1 ([1, H, S, hd]) and all B*T
+ * queries attend to it in one product, and the log-prob outputs (addStepLogProbOutputs) follow the logits.
  * Valid for any number of new tokens after any cached length.
  */
 function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrecision = 'fp32'): Graph {
@@ -551,20 +552,15 @@ function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrec
   const L = s.decoder.layers;
   const g = new Graph(`hf_${s.family}_decoder_quals_step${precision === 'fp32' ? '' : `_${precision}`}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
-  const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
+  const history = stepHistoryInputs(g, { layers: L, heads: H, headDim: hd });
   const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
-  const past = Array.from({ length: L }, (_, l) => {
-    const kv = (kind: string, b: string | number, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, [b, H, len, hd]);
-    return {
-      dk: kv('decoder.key', 'past_batch_size', 'past_decoder_sequence_length'),
-      dv: kv('decoder.value', 'past_batch_size', 'past_decoder_sequence_length'),
-      ek: kv('encoder.key', 1, 'encoder_sequence_length'),
-      ev: kv('encoder.value', 1, 'encoder_sequence_length'),
-    };
-  });
+  const past = Array.from({ length: L }, (_, l) => ({
+    ek: g.input(`past_key_values.${l}.encoder.key`, DataType.FLOAT, [1, H, 'encoder_sequence_length', hd]),
+    ev: g.input(`past_key_values.${l}.encoder.value`, DataType.FLOAT, [1, H, 'encoder_sequence_length', hd]),
+  }));
   const reg = new Registry(g, ckpt, precision);
   const o = new Ops(g, reg, s);
-  const rows = past.map((p) => ({ dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }), dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }) }));
+  const rows = history.layers.map((t) => ({ dk: pastFromHistory(g, t.key, history.rows), dv: pastFromHistory(g, t.value, history.rows) }));
 
   const P = o.dim(rows[0]!.dk, 2);
   const T = o.dim(ids, 1);
@@ -582,8 +578,12 @@ function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrec
     const c = rows[l]!;
     x = o.residual(x, `${p}.self_attn_layer_norm`, (h) => {
       const q = o.query(h, `${p}.self_attn.q_proj`, H);
-      const k = o.op('Concat', [c.dk, o.splitHeads(o.linear(h, `${p}.self_attn.k_proj`, D, D), H)], { axis: 2 }, `present.${l}.decoder.key`);
-      const v = o.op('Concat', [c.dv, o.splitHeads(o.linear(h, `${p}.self_attn.v_proj`, D, D), H)], { axis: 2 }, `present.${l}.decoder.value`);
+      const kNew = o.linear(h, `${p}.self_attn.k_proj`, D, D);
+      const vNew = o.linear(h, `${p}.self_attn.v_proj`, D, D);
+      addNewHistoryOutput(g, kNew, l, 'key', { heads: H, headDim: hd });
+      addNewHistoryOutput(g, vNew, l, 'value', { heads: H, headDim: hd });
+      const k = o.op('Concat', [c.dk, o.splitHeads(kNew, H)], { axis: 2 });
+      const v = o.op('Concat', [c.dv, o.splitHeads(vNew, H)], { axis: 2 });
       return o.linear(o.attend(q, k, v, causal), `${p}.self_attn.out_proj`, D, D);
     });
     x = o.residual(x, `${p}.encoder_attn_layer_norm`, (h) => {
@@ -609,11 +609,6 @@ function buildStepDecoder(s: HfBartSpec, ckpt: Checkpoint, precision: WeightPrec
   }
   const logits = o.op('Reshape', [flat, o.op('Concat', [o.op('Shape', [ids]), reg.i64([V])], { axis: 0 })], {}, 'logits');
   g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', V]);
-  for (let l = 0; l < L; l++) {
-    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
-    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
-    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, hd]);
-  }
   addStepLogProbOutputs(g, logits, V, ids);
   return g;
 }

@@ -27,7 +27,7 @@
  */
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { DataType, Graph } from '../../scoring/model/onnx-writer';
-import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError, addStepLogProbOutputs, mergedDecoderInputs } from './graphs';
+import { type BuildOptions, type Seq2SeqGraphs, UnsupportedModelError, addNewHistoryOutput, addStepLogProbOutputs, mergedDecoderInputs, pastFromHistory, stepHistoryInputs } from './graphs';
 import { Int8Weights, type WeightPrecision, int8MatMul } from './quantize';
 
 /** torch.finfo(torch.float32).min, the value HF's additive masks use. */
@@ -313,8 +313,13 @@ class T5Ops {
 
   /** Projects hidden states [B, T, D] to heads [B, H, T, d_kv] with `name` (q, k or v). */
   project(x: string, name: string): string {
+    return this.heads(this.projectFlat(x, name));
+  }
+
+  /** The same projection before the split into heads: [B, T, H*d_kv]. */
+  projectFlat(x: string, name: string): string {
     const { dModel: D, heads: H, dKv } = this.h;
-    return this.heads(this.matmul(x, name, H * dKv, D, 'num_heads * d_kv, d_model'));
+    return this.matmul(x, name, H * dKv, D, 'num_heads * d_kv, d_model');
   }
 
   /** softmax(q k^T + bias) v, merged back to [B, T, H*d_kv] and projected by `o`. */
@@ -486,7 +491,8 @@ function buildDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: number
 
 /**
  * The `quals-step` decoder (graphs.ts Seq2SeqGraphs.step): the merged decoder's ops and weights
- * without `If`: `beam_idx` [B] gathers the past self-attention rows, the cross-attention cache is
+ * without `If`: `history_rows` [B, P] gathers each row's past out of the self-attention history (graphs.ts
+ * stepHistoryInputs; a call outputs only its new tokens' rows), the cross-attention cache is
  * fed at batch 1 and all B*T queries attend to it as one [1, H, B*T, d_kv] block, and the log-prob
  * outputs follow the logits. Valid for any number of new tokens after any cached length.
  */
@@ -494,20 +500,15 @@ function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: nu
   const { dModel: D, heads: H, dKv } = h;
   const g = new Graph(precision === 'fp32' ? 't5_decoder_quals_step' : `t5_decoder_quals_step_${precision}`);
   const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'decoder_sequence_length']);
-  const beamIdx = g.input('beam_idx', DataType.INT64, ['batch_size']);
+  const history = stepHistoryInputs(g, { layers: h.decoderLayers, heads: H, headDim: dKv });
   const encMask = g.input('encoder_attention_mask', DataType.INT64, [1, 'encoder_sequence_length']);
-  const past = Array.from({ length: h.decoderLayers }, (_, l) => {
-    const kv = (kind: string, b: string | number, len: string) => g.input(`past_key_values.${l}.${kind}`, DataType.FLOAT, [b, H, len, dKv]);
-    return {
-      dk: kv('decoder.key', 'past_batch_size', 'past_decoder_sequence_length'),
-      dv: kv('decoder.value', 'past_batch_size', 'past_decoder_sequence_length'),
-      ek: kv('encoder.key', 1, 'encoder_sequence_length'),
-      ev: kv('encoder.value', 1, 'encoder_sequence_length'),
-    };
-  });
+  const past = Array.from({ length: h.decoderLayers }, (_, l) => ({
+    ek: g.input(`past_key_values.${l}.encoder.key`, DataType.FLOAT, [1, H, 'encoder_sequence_length', dKv]),
+    ev: g.input(`past_key_values.${l}.encoder.value`, DataType.FLOAT, [1, H, 'encoder_sequence_length', dKv]),
+  }));
   const w = new Weights(g, ckpt, precision);
   const o = new T5Ops(g, w, h);
-  const rows = past.map((p) => ({ dk: o.op('Gather', [p.dk, beamIdx], { axis: 0 }), dv: o.op('Gather', [p.dv, beamIdx], { axis: 0 }) }));
+  const rows = history.layers.map((t) => ({ dk: pastFromHistory(g, t.key, history.rows), dv: pastFromHistory(g, t.value, history.rows) }));
 
   const P = o.dim(rows[0]!.dk, 2);
   const end = o.op('Add', [P, o.dim(ids, 1)]);
@@ -525,8 +526,12 @@ function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: nu
     const s = rows[l]!;
     const sa = `${p}.0.SelfAttention`;
     const n = o.rmsNorm(x, `${p}.0.layer_norm.weight`);
-    const K = o.op('Concat', [s.dk, o.project(n, `${sa}.k.weight`)], { axis: 2 }, `present.${l}.decoder.key`);
-    const V = o.op('Concat', [s.dv, o.project(n, `${sa}.v.weight`)], { axis: 2 }, `present.${l}.decoder.value`);
+    const kNew = o.projectFlat(n, `${sa}.k.weight`);
+    const vNew = o.projectFlat(n, `${sa}.v.weight`);
+    addNewHistoryOutput(g, kNew, l, 'key', { heads: H, headDim: dKv });
+    addNewHistoryOutput(g, vNew, l, 'value', { heads: H, headDim: dKv });
+    const K = o.op('Concat', [s.dk, o.heads(kNew)], { axis: 2 });
+    const V = o.op('Concat', [s.dv, o.heads(vNew)], { axis: 2 });
     x = o.op('Add', [x, o.attend(o.project(n, `${sa}.q.weight`), K, V, selfBias, `${sa}.o.weight`)]);
     const ca = `${p}.1.EncDecAttention`;
     const n2 = o.rmsNorm(x, `${p}.1.layer_norm.weight`);
@@ -543,11 +548,6 @@ function buildStepDecoder(h: T5Hyper, ckpt: Checkpoint, emb: string, embRows: nu
   const outShape = o.op('Concat', [o.op('Shape', [ids]), w.i64('minus_one', [1], [-1])], { axis: 0 });
   const logits = o.op('Reshape', [scores, outShape], {}, 'logits');
   g.output('logits', DataType.FLOAT, ['batch_size', 'decoder_sequence_length', headRows]);
-  for (let l = 0; l < h.decoderLayers; l++) {
-    const selfLen = 'past_decoder_sequence_length + decoder_sequence_length';
-    g.output(`present.${l}.decoder.key`, DataType.FLOAT, ['batch_size', H, selfLen, dKv]);
-    g.output(`present.${l}.decoder.value`, DataType.FLOAT, ['batch_size', H, selfLen, dKv]);
-  }
   addStepLogProbOutputs(g, logits, headRows, ids);
   return g;
 }

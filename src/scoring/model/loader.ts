@@ -150,6 +150,7 @@ export async function openSeq2Seq(
 ): Promise<{ seq2seq: Seq2Seq; dispose(): Promise<void> }> {
   // The quals-step graphs replace the merged decoder, which is then not loaded at all.
   const step = choices.design !== 'merged' ? folder.stepPaths : undefined;
+  if (folder.outdatedStepGraphs && choices.design !== 'merged') config.log?.(folder.outdatedStepGraphs);
   const decoderPath = step?.decoder ?? folder.decoderPath;
   if (!decoderPath) {
     throw new ModelError('missing-file', `The ${folder.variant} variant of ${folder.dir} has only the quals-step graphs (no merged decoder), so it cannot run the merged design; use the fp32 variant for that.`);

@@ -19,6 +19,11 @@ export function int64Tensor(values: ArrayLike<number>, dims: number[]): Tensor {
   return new ort.Tensor('int64', data, dims);
 }
 
+/** An int64 tensor over `data` as it is (no conversion, no copy). */
+export function int64TensorOf(data: BigInt64Array, dims: number[]): Tensor {
+  return new ort.Tensor('int64', data, dims);
+}
+
 export function float32Tensor(data: Float32Array, dims: number[]): Tensor {
   return new ort.Tensor('float32', data, dims);
 }

@@ -17,6 +17,7 @@ import {
   inputMetadata,
   inputNames,
   int64Tensor,
+  int64TensorOf,
   outputNames,
   type TopKResult,
   run,
@@ -24,6 +25,7 @@ import {
   topKResult,
 } from './ort';
 import { ModelError } from '../errors';
+import { KvHistory } from './kv-history';
 
 /** The encoder's output for one text, plus its cross-attention cache (batch 1). */
 export interface EncodedText {
@@ -34,8 +36,10 @@ export interface EncodedText {
   crossKv: Map<string, Tensor>;
   /** Logits of the first decoding step after the start token, [1, 1, V]. */
   firstLogits: Tensor;
-  /** Self-attention cache after the start token, [1, H, 1, hd]. */
+  /** Self-attention cache after the start token, [1, H, 1, hd] (merged design; empty for `quals-step`). */
   firstSelfKv: Map<string, Tensor>;
+  /** `quals-step` design: the one-row state after the start token, whose history every state on this text shares. */
+  stepStart?: DecoderState;
 }
 
 /** Decoder state for a batch of rows that all condition on the same text. */
@@ -49,10 +53,12 @@ export interface DecoderState {
   hidden: Tensor;
   mask: Tensor;
   /**
-   * `quals-step` design only: the rows of `selfKv` that the state's rows continue (a pending beam
-   * reorder or expansion, applied inside the next decoder call). Absent: row i is row i.
+   * `quals-step` design only (then `selfKv` is empty): the self-attention history of the text, and
+   * for each row the history rows of its `length` cached tokens (kv-history.ts). Reordering or
+   * expanding rows only rearranges `pastRows`; the next decoder call gathers them.
    */
-  rowIdx?: number[];
+  history?: KvHistory;
+  pastRows?: readonly Int32Array[];
 }
 
 export interface Seq2SeqShape {
@@ -108,7 +114,7 @@ export class Seq2Seq {
   ) {
     this.design = sessions.crossKv ? 'quals-step' : 'merged';
     this.shape = this.design === 'quals-step' ? describeStepDecoder(sessions, config) : describeDecoder(sessions, config);
-    this.presentNames = this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.'));
+    this.presentNames = this.shape.selfKvNames.map((n) => n.replace('past_key_values.', 'present.').replace('history.', 'new_history.'));
     this.stepFetches = ['logits', ...this.presentNames];
     this.ownHelpers = helpers;
     // The with-past graph is only a faster path for cached steps: one that lacks an output the
@@ -193,21 +199,23 @@ export class Seq2Seq {
     c.encoderAttention += S * S;
     c.crossKvTokens += S;
     c.decoderCalls += 2; // session runs: the encoder and the cross-attention graph (decodeStep counts its own)
-    const empty: DecoderState = { rows: 1, length: 0, selfKv: this.emptySelfKv(), crossKv, hidden, mask, rowIdx: [0] };
+    const history = new KvHistory(this.shape.selfKvNames, this.shape.heads, this.shape.headDim);
+    const empty: DecoderState = { rows: 1, length: 0, selfKv: new Map(), crossKv, hidden, mask, history, pastRows: [NO_ROWS] };
     const out = await this.decodeStep(empty, [this.decoderStartId], 1, { logits: true });
-    return { hidden, mask, length: S, crossKv, firstLogits: out.logits!, firstSelfKv: out.state.selfKv };
+    return { hidden, mask, length: S, crossKv, firstLogits: out.logits!, firstSelfKv: new Map(), stepStart: out.state };
   }
 
-  private emptySelfKv(): Map<string, Tensor> {
-    const selfKv = new Map<string, Tensor>();
-    for (const name of this.shape.selfKvNames) selfKv.set(name, emptyKv(1, this.shape.heads, this.shape.headDim));
-    return selfKv;
+  /** `quals-step`: the text's start state (encodeStep), which every state on the text grows from. */
+  private stepStartOf(enc: EncodedText): DecoderState {
+    if (!enc.stepStart) throw new Error('This text was encoded by another model (no quals-step start state).');
+    return enc.stepStart;
   }
 
   /** A state of `rows` identical rows positioned after the start token. */
   startState(enc: EncodedText, rows: number): DecoderState {
     if (this.design === 'quals-step') {
-      return { rows, length: 1, selfKv: enc.firstSelfKv, crossKv: enc.crossKv, hidden: enc.hidden, mask: enc.mask, rowIdx: new Array<number>(rows).fill(0) };
+      const start = this.stepStartOf(enc);
+      return { ...start, rows, pastRows: new Array<Int32Array>(rows).fill(start.pastRows![0]!) };
     }
     const zeros = new Array<number>(rows).fill(0);
     const selfKv = new Map<string, Tensor>();
@@ -218,7 +226,7 @@ export class Seq2Seq {
   /** A one-row state copied into `rows` identical rows (to start a beam search after a prompt). */
   expandState(enc: EncodedText, state: DecoderState, rows: number): DecoderState {
     if (state.rows !== 1) throw new Error('expandState expects a one-row state');
-    if (this.design === 'quals-step') return { ...state, rows, rowIdx: new Array<number>(rows).fill(state.rowIdx?.[0] ?? 0) };
+    if (this.design === 'quals-step') return { ...state, rows, pastRows: new Array<Int32Array>(rows).fill(state.pastRows![0]!) };
     const zeros = new Array<number>(rows).fill(0);
     const selfKv = new Map<string, Tensor>();
     for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, zeros));
@@ -228,7 +236,8 @@ export class Seq2Seq {
   /** A state of `rows` rows with an empty self-attention cache (the start token not yet fed). */
   emptyState(enc: EncodedText, rows: number): DecoderState {
     if (this.design === 'quals-step') {
-      return { rows, length: 0, selfKv: this.emptySelfKv(), crossKv: enc.crossKv, hidden: enc.hidden, mask: enc.mask, rowIdx: new Array<number>(rows).fill(0) };
+      const start = this.stepStartOf(enc);
+      return { ...start, rows, length: 0, pastRows: new Array<Int32Array>(rows).fill(NO_ROWS) };
     }
     const selfKv = new Map<string, Tensor>();
     for (const name of this.shape.selfKvNames) selfKv.set(name, emptyKv(rows, this.shape.heads, this.shape.headDim));
@@ -332,32 +341,53 @@ export class Seq2Seq {
       return { scores: await this.helpers.topK(floatData(stepped.logits), this.vocabOf(stepped.logits), k, extraIds), state: stepped.state };
     }
     if (tokens.length !== state.rows * T) throw new Error(`stepTopK: ${tokens.length} tokens for ${state.rows} rows x ${T}`);
-    const out = await this.decodeStep(state, tokens, T, { topK: { k: Math.min(k, this.shape.vocabSize), extraIds } });
-    return { scores: out.scores!, state: out.state };
+    const topK = { k: Math.min(k, this.shape.vocabSize), extraIds };
+    const shared = T === 1 ? sharedRows(state.pastRows!, tokens) : null;
+    if (!shared) {
+      const out = await this.decodeStep(state, tokens, T, { topK });
+      return { scores: out.scores!, state: out.state };
+    }
+    // Beams that continue the same cached rows with the same token (a search's repeated
+    // hypotheses) compute the same thing: each runs once, and the copies share its new rows, so
+    // their continuations are found shared again at the next step.
+    const { first, rowOf } = shared;
+    const out = await this.decodeStep({ ...state, rows: first.length, pastRows: first.map((i) => state.pastRows![i]!) }, first.map((i) => tokens[i]!), 1, { topK });
+    const grown = out.state.pastRows!;
+    return { scores: expandRows(out.scores!, rowOf), state: { ...out.state, rows: state.rows, pastRows: Array.from(rowOf, (u) => grown[u]!) } };
   }
 
   /**
-   * One call of the `quals-step` decoder: `beam_idx` selects the past rows, the cross-attention
-   * cache is fed at batch 1; fetches only the outputs asked for.
+   * One call of the `quals-step` decoder: `history_rows` selects each row's past out of the text's
+   * history, the cross-attention cache is fed at batch 1; fetches only the outputs asked for. The
+   * new tokens' history rows are appended (and the grown state returned) unless `want.noState`
+   * (teacher forcing, whose state nobody continues).
    */
   private async decodeStep(
     state: DecoderState,
     tokens: readonly number[],
     T: number,
-    want: { logits?: boolean; topK?: { k: number; extraIds: number[] }; gold?: readonly number[] },
+    want: { logits?: boolean; topK?: { k: number; extraIds: number[] }; gold?: readonly number[]; noState?: boolean },
   ): Promise<{ logits?: Tensor; scores?: TopKResult; gold?: Float32Array; state: DecoderState }> {
     const B = state.rows;
+    const history = state.history!;
+    const pastRows = state.pastRows!;
+    const P = state.length;
+    const rowIds = new BigInt64Array(B * P);
+    for (let b = 0; b < B; b++) {
+      const past = pastRows[b]!;
+      for (let t = 0; t < P; t++) rowIds[b * P + t] = BigInt(past[t]!);
+    }
     const feeds: Feeds = {
       input_ids: int64Tensor(tokens, [B, T]),
-      beam_idx: int64Tensor(state.rowIdx ?? Array.from({ length: B }, (_, i) => i), [B]),
+      history_rows: int64TensorOf(rowIds, [B, P]),
       encoder_attention_mask: state.mask,
       k: int64Tensor([want.topK?.k ?? 1], [1]),
       extra_ids: int64Tensor(want.topK?.extraIds.length ? want.topK.extraIds : [0], [want.topK?.extraIds.length || 1]),
       gold_ids: int64Tensor(want.gold ?? new Array<number>(B * T).fill(0), [B, T]),
+      ...history.feeds(),
     };
-    for (const [name, t] of state.selfKv) feeds[name] = t;
     for (const [name, t] of state.crossKv) feeds[name] = t;
-    const fetches = [...this.presentNames];
+    const fetches = want.noState ? [] : [...this.presentNames];
     if (want.logits) fetches.push('logits');
     if (want.topK) fetches.push('top_logp', 'top_ids', 'extra_logp');
     if (want.gold) fetches.push('gold_logp');
@@ -365,15 +395,23 @@ export class Seq2Seq {
     const c = this.counters;
     const S = state.mask.dims[1]!;
     c.decoderTokens += B * T;
-    c.decoderSelfAttention += B * T * (state.length + T);
+    c.decoderSelfAttention += B * T * (P + T);
     c.decoderCrossAttention += B * T * S;
     c.decoderCrossKvReads += S;
     c.decoderRuns += 1;
-    c.decoderSelfKvReads += B * state.length;
+    c.decoderSelfKvReads += B * P;
     c.decoderCalls += 1;
-    const selfKv = new Map<string, Tensor>();
-    for (const name of this.shape.selfKvNames) selfKv.set(name, presentOf(out, name));
-    const next: DecoderState = { rows: B, length: state.length + T, selfKv, crossKv: state.crossKv, hidden: state.hidden, mask: state.mask };
+    let next = state;
+    if (!want.noState) {
+      const first = history.append(this.presentNames.map((n) => floatData(presentOf(out, n))), B * T);
+      const grown = pastRows.map((past, b) => {
+        const rows = new Int32Array(P + T);
+        rows.set(past);
+        for (let t = 0; t < T; t++) rows[P + t] = first + b * T + t;
+        return rows;
+      });
+      next = { ...state, length: P + T, pastRows: grown };
+    }
     return {
       logits: out.logits,
       scores: want.topK ? topKResult(out.top_logp!, out.top_ids!, out.extra_logp!) : undefined,
@@ -386,9 +424,9 @@ export class Seq2Seq {
   reorder(state: DecoderState, idx: readonly number[]): DecoderState {
     if (idx.length !== state.rows) throw new Error('reorder must keep the row count');
     if (this.design === 'quals-step') {
-      // Deferred: the next decoder call gathers the rows inside the graph.
-      const cur = state.rowIdx;
-      return { ...state, rowIdx: idx.map((i) => (cur ? cur[i]! : i)) };
+      // Only the row lists move: the next decoder call gathers the rows inside the graph.
+      const cur = state.pastRows!;
+      return { ...state, pastRows: idx.map((i) => cur[i]!) };
     }
     const selfKv = new Map<string, Tensor>();
     for (const [name, t] of state.selfKv) selfKv.set(name, gatherRows(t, idx));
@@ -403,8 +441,8 @@ export class Seq2Seq {
    */
   selectRows(enc: EncodedText, state: DecoderState, idx: readonly number[]): DecoderState {
     if (this.design === 'quals-step') {
-      const cur = state.rowIdx;
-      return { ...state, rows: idx.length, rowIdx: idx.map((i) => (cur ? cur[i]! : i)) };
+      const cur = state.pastRows!;
+      return { ...state, rows: idx.length, pastRows: idx.map((i) => cur[i]!) };
     }
     if (idx.length === state.rows) return this.reorder(state, idx);
     const selfKv = new Map<string, Tensor>();
@@ -455,7 +493,7 @@ export class Seq2Seq {
       }
       let lp: Float32Array;
       if (this.inGraphLogProbs) {
-        lp = (await this.decodeStep(this.emptyState(enc, chunk.length), input, Tc, { gold })).gold!;
+        lp = (await this.decodeStep(this.emptyState(enc, chunk.length), input, Tc, { gold, noState: true })).gold!;
       } else {
         const { logits } = await this.step(this.emptyState(enc, chunk.length), input, Tc);
         lp = await this.helpers.gather(logits, gold, chunk.length, Tc);
@@ -468,18 +506,68 @@ export class Seq2Seq {
 }
 
 function presentOf(out: Record<string, Tensor>, pastName: string): Tensor {
-  const t = out[pastName.replace('past_key_values.', 'present.')];
-  if (!t) throw new ModelError('invalid-file', `The decoder has no output for ${pastName} (expected present.* outputs of a merged decoder).`);
+  const name = pastName.replace('past_key_values.', 'present.').replace(/^history\./, 'new_history.');
+  const t = out[name];
+  if (!t) throw new ModelError('invalid-file', `The decoder has no output ${name} for its input ${pastName}.`);
   return t;
 }
 
-/** The `quals-step` decoder's shape (src/modelgen/bart-graph.ts buildDecoderStepGraph). */
+/**
+ * Rows of a one-token call that repeat an earlier row (the same cached rows, by identity, and the
+ * same token): `first` lists one row per distinct computation, `rowOf[b]` the entry of `first`
+ * row b takes its results from. Null when every row is distinct.
+ */
+function sharedRows(pastRows: readonly Int32Array[], tokens: readonly number[]): { first: number[]; rowOf: Int32Array } | null {
+  const seen = new Map<Int32Array, Map<number, number>>();
+  const first: number[] = [];
+  const rowOf = new Int32Array(tokens.length);
+  for (let b = 0; b < tokens.length; b++) {
+    let byToken = seen.get(pastRows[b]!);
+    if (!byToken) seen.set(pastRows[b]!, (byToken = new Map()));
+    let u = byToken.get(tokens[b]!);
+    if (u === undefined) {
+      u = first.length;
+      byToken.set(tokens[b]!, u);
+      first.push(b);
+    }
+    rowOf[b] = u;
+  }
+  return first.length < tokens.length ? { first, rowOf } : null;
+}
+
+/** Per-row results of the distinct rows, copied out to every row (`rowOf`, sharedRows). */
+function expandRows(s: TopKResult, rowOf: Int32Array): TopKResult {
+  const E = s.extraLogp.length / s.rows;
+  const logp = new Float32Array(rowOf.length * s.k);
+  const ids = new Int32Array(rowOf.length * s.k);
+  const extraLogp = new Float32Array(rowOf.length * E);
+  rowOf.forEach((u, b) => {
+    logp.set(s.logp.subarray(u * s.k, (u + 1) * s.k), b * s.k);
+    ids.set(s.ids.subarray(u * s.k, (u + 1) * s.k), b * s.k);
+    extraLogp.set(s.extraLogp.subarray(u * E, (u + 1) * E), b * E);
+  });
+  return { rows: rowOf.length, logp, ids, extraLogp, k: s.k };
+}
+
+/** A state row with nothing cached yet. */
+const NO_ROWS = new Int32Array(0);
+
+/** The `quals-step` decoder's shape (src/modelgen/bart-graph.ts buildDecoderStepGraph): selfKvNames are its history inputs. */
 function describeStepDecoder(sessions: SessionPair, config: Record<string, unknown>): Seq2SeqShape {
   const names = inputNames(sessions.decoder);
-  const required = ['input_ids', 'beam_idx', 'encoder_attention_mask', 'k', 'extra_ids', 'gold_ids'];
+  const required = ['input_ids', 'history_rows', 'encoder_attention_mask', 'k', 'extra_ids', 'gold_ids'];
   const missing = required.filter((n) => !names.includes(n));
   if (missing.length) throw new ModelError('invalid-file', `The quals-step decoder lacks the inputs ${missing.join(', ')}: import or generate the model again.`);
-  return shapeFrom(sessions, names, config);
+  const selfKvNames = names.filter((n) => n.startsWith('history.'));
+  const crossKvNames = names.filter((n) => n.startsWith('past_key_values.') && n.includes('.encoder.'));
+  const meta = inputMetadata(sessions.decoder).find((m) => m.name === selfKvNames[0]);
+  const heads = meta?.shape[1];
+  const headDim = meta?.shape[2];
+  const vocabSize = config.vocab_size;
+  if (selfKvNames.length === 0 || crossKvNames.length === 0 || typeof heads !== 'number' || typeof headDim !== 'number' || typeof vocabSize !== 'number') {
+    throw new ModelError('invalid-file', 'The quals-step decoder lacks its history or cross-attention inputs, or config.json its vocab_size: import or generate the model again.');
+  }
+  return { heads, headDim, vocabSize, selfKvNames, crossKvNames };
 }
 
 function describeDecoder(sessions: SessionPair, config: Record<string, unknown>): Seq2SeqShape {
