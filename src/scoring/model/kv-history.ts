@@ -47,13 +47,12 @@ export class KvHistory {
   /** Appends `count` rows taken from each of `rows` (one array per name, [count, H, hd]); returns the first new row's number. */
   append(rows: readonly Float32Array[], count: number): number {
     if (rows.length !== this.names.length) throw new Error(`KvHistory.append: ${rows.length} arrays for ${this.names.length} inputs`);
+    const n = count * this.width;
+    const wrong = rows.find((data) => data.length !== n);
+    if (wrong) throw new Error(`KvHistory.append: ${wrong.length} floats for ${count} rows of ${this.width}`);
     const first = this.rows;
     this.reserve(first + count);
-    const n = count * this.width;
-    rows.forEach((data, i) => {
-      if (data.length !== n) throw new Error(`KvHistory.append: ${data.length} floats for ${count} rows of ${this.width}`);
-      this.buffers[i]!.set(data, first * this.width);
-    });
+    rows.forEach((data, i) => this.buffers[i]!.set(data, first * this.width));
     this.rows = first + count;
     return first;
   }
