@@ -2,7 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const benches = ['bench/quals-bench.ts', 'bench/int8-bench.ts', 'bench/long-inputs-bench.ts', 'bench/batch-bench.ts', 'bench/batch-bench.mjs'].filter((f) => existsSync(f));
+// The BART-large-shaped GPU figure only where it means something (a ~3.4 GB model and minutes of
+// CPU otherwise): QUALS_BENCH_DEVICE=cuda, or QUALS_BENCH_LARGE=1 to check its path on the CPU.
+const large = process.env.QUALS_BENCH_DEVICE === 'cuda' || process.env.QUALS_BENCH_LARGE === '1';
+const benches = ['bench/quals-bench.ts', 'bench/int8-bench.ts', 'bench/long-inputs-bench.ts', 'bench/batch-bench.ts', 'bench/batch-bench.mjs', ...(large ? ['bench/gpu-bench.ts'] : [])].filter((f) => existsSync(f));
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== ${b} ===`);

@@ -1,11 +1,10 @@
 /**
  * The int8 variant on the toy model: `node --import tsx scripts/int8-figure.ts [cases=48]`.
  *
- * The committed toy (models/tiny-qagen) ships fp32 merged graphs only and its training weights are
- * not in the repository, so this reads its fp32 weights back out of the ONNX files
+ * The committed toy (models/tiny-qagen) ships fp32 graphs only and its training weights are not in
+ * the repository, so this reads its fp32 weights back out of the ONNX files
  * (src/modelgen/onnx-weights.ts), checks that the builder turns them into byte-identical fp32
- * graphs (so nothing was lost), and writes a copy with the `quals-step` graphs and the int8 variant
- * into .cache/tiny-qagen-int8. Then, at the toy's own quals.json settings, fp32 and int8 score the
+ * graphs (so nothing was lost), and writes a copy with the int8 variant into .cache/tiny-qagen-int8. Then, at the toy's own quals.json settings, fp32 and int8 score the
  * held-out set (models/tiny-qagen/evaluate.ts's cases) and every example in examples/, interleaved:
  * mean |delta QUALS|, whether the same pairs are flagged (score below the default threshold), the
  * held-out AUCs of both, and the time of each.

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeBartModel, type BartHyper, type WeightProvider } from '../../src/modelgen/bart-graph';
+import { STEP_FILES } from '../../src/models/model-files';
 import { tinyTokenizer } from './corpus';
 
 interface WeightsManifest {
@@ -51,10 +52,13 @@ function main(): void {
     const ref = JSON.parse(fs.readFileSync(path.join(weightsDir, 'ref_logits.json'), 'utf8')) as Record<string, unknown>;
     fs.writeFileSync(path.join(tmp, 'reference-logits.json'), JSON.stringify({ ...ref, weightsSha256: manifest.train.sha256, train: manifest.train }) + '\n');
     fs.mkdirSync(path.join(modelDir, 'onnx'), { recursive: true });
-    for (const f of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'config.json', 'generation_config.json', 'tokenizer.json',
+    for (const f of ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', ...Object.values(STEP_FILES), 'config.json', 'generation_config.json', 'tokenizer.json',
       'tokenizer_config.json', 'special_tokens_map.json', 'reference-logits.bin', 'reference-logits.json']) {
       fs.renameSync(path.join(tmp, f), path.join(modelDir, f));
     }
+    // The builder's record of the graphs it wrote (the quals-step design and its version).
+    const { graphs } = JSON.parse(fs.readFileSync(path.join(tmp, 'quals.json'), 'utf8')) as { graphs: unknown };
+    fs.writeFileSync(path.join(modelDir, 'quals.json'), JSON.stringify({ ...quals, graphs }, null, 2) + '\n');
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

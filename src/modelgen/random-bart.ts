@@ -1,13 +1,14 @@
 /**
  * Deterministic random-weight BART models in the Optimum layout, for tests (`tiny`) and the
- * benchmark (`base`, BART-base-shaped). Same size and seed -> byte-identical files.
+ * benchmarks (`base`, BART-base-shaped; `large`, BART-large-shaped, for the GPU figure, without
+ * the int8 variant). Same size and seed -> byte-identical files.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeBartModel, type BartHyper, type WeightProvider } from './bart-graph';
 import { buildTokenizer, QAGEN_SEP_TOKEN } from './tokenizer-builder';
 
-export type TestModelSize = 'tiny' | 'base';
+export type TestModelSize = 'tiny' | 'base' | 'large';
 
 import { mulberry32 } from '../util/prng';
 
@@ -65,7 +66,11 @@ const TINY_WORDS = ['the', 'a', 'of', 'to', 'and', 'in', 'is', 'was', 'who', 'wh
 export const TEST_MODEL_HYPER: Record<TestModelSize, Omit<BartHyper, 'vocabSize'> & { vocabSize?: number }> = {
   tiny: { dModel: 16, heads: 2, ffn: 32, encoderLayers: 1, decoderLayers: 2, maxPositions: 128 },
   base: { dModel: 768, heads: 12, ffn: 3072, encoderLayers: 6, decoderLayers: 6, maxPositions: 1026, vocabSize: 50265 },
+  large: { dModel: 1024, heads: 16, ffn: 4096, encoderLayers: 12, decoderLayers: 12, maxPositions: 1026, vocabSize: 50265 },
 };
+
+/** int8 graphs are CPU graphs (DynamicQuantizeMatMul); the large model is for the GPU figure. */
+const WITH_INT8: Record<TestModelSize, boolean> = { tiny: true, base: true, large: false };
 
 export interface TestModelSpec {
   size?: TestModelSize;
@@ -74,8 +79,8 @@ export interface TestModelSpec {
 
 const MARKER = 'generator.json';
 const REQUIRED = ['onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx', 'config.json', 'generation_config.json',
-  'tokenizer.json', 'tokenizer_config.json', 'quals.json', 'onnx/decoder_step_quals.onnx', 'onnx/cross_kv_quals.onnx',
-  'onnx/encoder_model_int8.onnx', 'onnx/decoder_step_quals_int8.onnx', 'onnx/cross_kv_quals_int8.onnx', MARKER];
+  'tokenizer.json', 'tokenizer_config.json', 'quals.json', 'onnx/decoder_step_quals.onnx', 'onnx/cross_kv_quals.onnx', MARKER];
+const REQUIRED_INT8 = ['onnx/encoder_model_int8.onnx', 'onnx/decoder_step_quals_int8.onnx', 'onnx/cross_kv_quals_int8.onnx'];
 
 /** Writes a random test model into `dir` (which should be new and empty). */
 export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: TestModelSpec = {}): void {
@@ -88,7 +93,7 @@ export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: Test
     tokenizer,
     name: `quals-random-bart-${size}`,
     quals: { format: 'qagen' },
-    int8: true,
+    int8: WITH_INT8[size],
   });
   // Written last: its presence marks the folder complete.
   fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 5, size, seed }, null, 2) + '\n');
@@ -97,7 +102,7 @@ export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: Test
 function isComplete(dir: string, size: TestModelSize, seed: number): boolean {
   try {
     const marker = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as { size?: string; seed?: number; version?: number };
-    return marker.size === size && marker.seed === seed && marker.version === 5 && REQUIRED.every((f) => fs.existsSync(path.join(dir, f)));
+    return marker.size === size && marker.seed === seed && marker.version === 5 && [...REQUIRED, ...(WITH_INT8[size] ? REQUIRED_INT8 : [])].every((f) => fs.existsSync(path.join(dir, f)));
   } catch {
     return false;
   }
