@@ -2,14 +2,11 @@
  * Whole-file outputs (merged shards, ConSeq sets, reports) are written to a temporary file next to
  * the target and renamed into place, so readers never see a half-written file.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fsyncDir, tempPathFor, writeFileAtomicSync } from '../util/atomic-write';
 import { LineAppender } from './jsonl';
-import { fsyncDir, outputError } from './output-files';
-
-export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-}
+import { outputError } from './output-files';
 
 /** A JSONL file that appears at `path` only on commit(). */
 export class AtomicJsonl {
@@ -55,23 +52,11 @@ export class AtomicJsonl {
   }
 }
 
-/** Writes `text` to a temporary file, fsyncs it, renames it onto `path` and fsyncs the folder. */
+/** Writes `text` atomically (src/util/atomic-write.ts); a failure is a one-line OutputError. */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = tempPathFor(path);
   try {
-    const fd = openSync(tmp, 'wx');
-    try {
-      const buf = Buffer.from(text, 'utf8');
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    writeFileAtomicSync(path, text);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw outputError(path, e);
   }
-  fsyncDir(dirname(path));
 }

@@ -3,7 +3,7 @@
  * (same path, a link to it, or the same inode) is refused before anything is opened for writing,
  * and file-system errors on outputs become one-line messages (exit 2) instead of stack traces.
  */
-import { closeSync, fsyncSync, openSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** An output that cannot be written (missing folder, a folder, disk full, same as an input): exit 2. */
@@ -70,18 +70,5 @@ export function assertOutputsAreNotInputs(inputs: readonly string[], outputs: re
     if (input) throw new OutputError(`the output ${o.p} is the input ${input.p}; writing it would destroy the input. Name another output file.`);
     const other = outs.slice(0, k).find((x) => same(x.id, o.id));
     if (other) throw new OutputError(`two outputs name the same file (${other.p} and ${o.p}).`);
-  }
-}
-
-/** Makes a rename into `dir` durable (best effort: some file systems refuse to fsync a folder). */
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // e.g. EINVAL/EISDIR on file systems without directory fsync
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

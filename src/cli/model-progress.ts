@@ -18,6 +18,7 @@ const PHASES: Record<ImportProgress['phase'], string> = {
   encoder: 'Writing onnx/encoder_model.onnx',
   decoder: 'Writing onnx/decoder_model_merged.onnx',
 };
+const INT8_PHASES: Record<ImportProgress['phase'], string> = { ...PHASES, encoder: 'Writing onnx/encoder_model_int8.onnx', decoder: 'Writing onnx/decoder_step_quals_int8.onnx' };
 
 export class ModelProgress {
   private last = -Infinity;
@@ -38,7 +39,7 @@ export class ModelProgress {
 
   convert(p: ImportProgress): void {
     const tail = p.phase === 'checksum' ? amount(p.done, p.total) : `${p.done}/${p.total} tensors`;
-    this.show(PHASES[p.phase], p.total > 0 ? p.done / p.total : null, tail, false);
+    this.show((p.variant === 'int8' ? INT8_PHASES : PHASES)[p.phase], p.total > 0 ? p.done / p.total : null, tail, false);
   }
 
   /** Prints a whole line (a log message) without breaking the redrawn one. */

@@ -19,6 +19,7 @@ import { sleep } from './download-lock';
 import { hashFile } from './file-hash';
 import type { FileSpec, RepoLayout } from './hub-layout';
 import { bodyTotal, contentRange, openFile, TransferError, type HttpContext } from './hub-http';
+import { writeFileAtomicSync } from '../util/atomic-write';
 
 export interface JobOptions {
   onProgress?: (p: DownloadProgress) => void;
@@ -52,11 +53,23 @@ export interface Manifest extends FileSet {
   /** A checkpoint's downloaded files (local paths), the weights among them. */
   checkpoint?: { files: string[]; weights: string[] };
   /**
-   * A checkpoint's conversion (quals-import/): the variants it holds and its files (local paths,
-   * each recorded in `files` with its sha256, so `quals model verify` checks them too). Absent in
-   * manifests written before conversions were recorded, and while a conversion is being replaced.
+   * A checkpoint's conversion (quals-import/): its files (local paths, each recorded in `files`
+   * with its sha256, so `quals model verify` checks them too). Which variants it holds is its
+   * quals.json's to say (graphs.variants), as for any model folder. Absent in manifests written
+   * before conversions were recorded, and while a conversion is being replaced.
    */
-  import?: { variants: string[]; files: string[] };
+  import?: { files: string[] };
+}
+
+/** A file the download needs that the repo (which exists, at that revision) does not have. */
+export class RepoFileMissingError extends ModelError {
+  constructor(
+    /** The file's path in the repo. */
+    readonly file: string,
+    message: string,
+  ) {
+    super('not-found', message);
+  }
 }
 
 /** Sidecar of a `.part` file: which version of the file its bytes belong to. */
@@ -97,9 +110,7 @@ export function readJson<T>(p: string): T | null {
 
 export function writeJsonAtomic(p: string, value: unknown): void {
   fs.mkdirSync(path.dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2));
-  fs.renameSync(tmp, p);
+  writeFileAtomicSync(p, JSON.stringify(value, null, 2));
 }
 
 function removeQuietly(...paths: string[]): void {
@@ -427,9 +438,9 @@ export class Job {
       return new ModelError('not-found', `Hub repo ${this.id} has no revision "${this.revision}"; use an existing branch, tag or commit.`);
     }
     if (hint === 'checkpoint') {
-      return new ModelError('not-found', `Hub repo ${this.id} (revision ${this.revision}) has no ${file}, which its checkpoint needs; the repo may be incomplete, or use another revision.`);
+      return new RepoFileMissingError(file, `Hub repo ${this.id} (revision ${this.revision}) has no ${file}, which its checkpoint needs; the repo may be incomplete, or use another revision.`);
     }
-    return new ModelError('not-found', `Hub repo ${this.id} (revision ${this.revision}) has no ${file}; ${NEEDS}`);
+    return new RepoFileMissingError(file, `Hub repo ${this.id} (revision ${this.revision}) has no ${file}; ${NEEDS}`);
   }
 }
 

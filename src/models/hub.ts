@@ -33,7 +33,7 @@ import { type HeldLock, withDownloadLock } from './download-lock';
 import { hashFile } from './file-hash';
 import { type ImportProgress, type ImportVariant, importCheckpoint } from './import';
 import { detectFamily, detectFormat, formatUnknownError } from './import-detect';
-import { type Manifest, Job, MANIFEST_FILE, NEEDS, isResolved, offlineError, readJson, writeJsonAtomic } from './hub-job';
+import { type Manifest, Job, MANIFEST_FILE, NEEDS, RepoFileMissingError, isResolved, offlineError, readJson, writeJsonAtomic } from './hub-job';
 import { TransferError } from './hub-http';
 import {
   CHECKPOINT_DIR,
@@ -277,8 +277,8 @@ class CachedRepo {
     try {
       await job.fetch(specs, 'onnx');
     } catch (err) {
-      // A cached ONNX repo asked for int8 later: its missing int8 graph is a variant question, not damage.
-      if (this.variant === 'int8' && err instanceof ModelError && err.code === 'not-found' && err.message.includes('_int8.onnx')) {
+      // A cached ONNX repo asked for int8 later: a missing int8 file is a variant question, not damage.
+      if (this.variant === 'int8' && err instanceof RepoFileMissingError && !onnxFileSpecs('fp32', layout).some((s) => s.remote === err.file)) {
         throw this.int8OnnxError(manifest && onnxFileSpecs('fp32', layout).every((s) => isResolved(manifest, this.folder, s.local, s.optional)) ? ['fp32'] : []);
       }
       throw err;
@@ -497,7 +497,7 @@ class CachedRepo {
       records[local] = { size, etag: await hashFile(path.join(this.folder, local), 'sha256', size, this.options.signal) };
       files.push(local);
     }
-    writeJsonAtomic(manifestPath, { ...next, files: { ...next.files, ...records }, import: { variants: variant === 'int8' ? ['fp32', 'int8'] : ['fp32'], files } });
+    writeJsonAtomic(manifestPath, { ...next, files: { ...next.files, ...records }, import: { files } });
   }
 }
 

@@ -35,11 +35,18 @@ import { TargetFolderError, checkTarget, createStaging, promoteStaging, removeSt
 
 export type { WeightFormat } from './checkpoint/open';
 
+/**
+ * The graphs' tensors count once per pass: with the int8 variant the total is twice the
+ * checkpoint's tensors, the fp32 graphs the first half, the int8 graphs (which read every tensor
+ * again, to quantize it) the second.
+ */
 export interface ImportProgress {
   /** `checksum`: hashing the weight files (done/total in bytes); `encoder`/`decoder`: writing that graph (tensors). */
   phase: 'checksum' | 'encoder' | 'decoder';
   done: number;
   total: number;
+  /** Set while the int8 graphs are written. */
+  variant?: 'int8';
 }
 
 export interface ImportOptions {
@@ -229,6 +236,7 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
     const read = new Set<string>();
     let pass = '';
     let phase: ImportProgress['phase'] = 'encoder';
+    const progress = (): ImportProgress => ({ phase, done: read.size, total, ...(pass ? { variant: 'int8' as const } : {}) });
     // The writer pulls tensors through the lazy initializers, yielding between them: counting reads
     // here is the per-tensor hook for progress and the point where a cancellation stops it.
     const counting: Checkpoint = {
@@ -239,7 +247,7 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
         const values = ckpt.read(name);
         if (!read.has(pass + name)) {
           read.add(pass + name);
-          opts.onProgress?.({ phase, done: read.size, total });
+          opts.onProgress?.(progress());
         }
         return values;
       },
@@ -254,7 +262,7 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
       // Let a pending Ctrl-C (or any abort) run before the next long synchronous write.
       await new Promise((resolve) => setImmediate(resolve));
       throwIfAborted(opts.signal);
-      opts.onProgress?.({ phase, done: read.size, total });
+      opts.onProgress?.(progress());
       const data = await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset }));
       if (which === 'decoder') decoderData = data;
       else encoderData = data;
@@ -281,10 +289,11 @@ async function writeGraphs(src: string, family: ModelFamily, config: Record<stri
         phase = which;
         await new Promise((resolve) => setImmediate(resolve));
         throwIfAborted(opts.signal);
+        opts.onProgress?.(progress());
         await guardAsync(() => writeModelWithExternalDataAsync(graph, path.join(staging, file), { opset: graphs.opset, shared }));
       }
     }
-    opts.onProgress?.({ phase: 'decoder', done: total, total });
+    opts.onProgress?.({ ...progress(), phase: 'decoder', done: total });
     return { total: tensors, design: graphs.step ? 'quals-step' : 'merged', int8: graphs.int8 !== undefined };
   } finally {
     ckpt.close();

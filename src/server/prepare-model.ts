@@ -51,7 +51,7 @@ const IMPORT_PHASES: Record<ImportProgress['phase'], string> = {
 };
 
 export function importReport(p: ImportProgress): ProgressReport {
-  const label = IMPORT_PHASES[p.phase] ?? `Importing (${String(p.phase)})`;
+  const label = `${IMPORT_PHASES[p.phase] ?? `Importing (${String(p.phase)})`}${p.variant === 'int8' ? ' (int8)' : ''}`;
   if (!(Number.isFinite(p.total) && p.total > 0)) return { message: label };
   const percentage = Math.max(0, Math.min(100, Math.round((100 * p.done) / p.total)));
   const done = Math.min(p.done, p.total);

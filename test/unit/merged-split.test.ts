@@ -3,14 +3,14 @@
 // genuine Optimum exports of the reference fixtures; the split is cached, never written into the
 // model folder, and a folder's own decoder_with_past_model.onnx is used instead when present.
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Reader } from '../../src/modelgen/onnx-weights';
 import { readModelFolder } from '../../src/models/model-files';
 import { ensureTestModel } from '../../src/modelgen/random-bart';
-import { withPastDecoder } from '../../src/scoring/model/merged-split';
+import { PRUNE_GRACE_MS, pruneDerived, withPastDecoder } from '../../src/scoring/model/merged-split';
 import { openSeq2Seq } from '../../src/scoring/model/loader';
 import { ProtoBuilder } from '../../src/scoring/model/onnx-writer';
 import { floatData, inputNames, outputNames } from '../../src/scoring/model/ort';
@@ -53,10 +53,10 @@ async function sameSteps(mergedRun: Seq2Seq, splitRun: Seq2Seq): Promise<void> {
   assert.deepEqual(b.tf, a.tf);
 }
 
-/** The one split folder under a cache dir (derived/<path key>/<version key>/). */
+/** The one split folder under a cache dir (derived/<path key>/<version key>/, next to the path key's source.json). */
 function splitDir(cacheDir: string): string {
   const [byPath, ...more] = readdirSync(join(cacheDir, 'derived'));
-  const [version, ...others] = readdirSync(join(cacheDir, 'derived', byPath!));
+  const [version, ...others] = readdirSync(join(cacheDir, 'derived', byPath!)).filter((n) => n !== 'source.json');
   assert.equal(more.length + others.length, 0);
   return join(cacheDir, 'derived', byPath!, version!);
 }
@@ -106,7 +106,7 @@ for (const name of ['bart-a', 't5-a']) {
 }
 
 describe('merged decoder split: an exported decoder_with_past_model.onnx wins', () => {
-  it('is used as it is, with nothing written to the cache', () => {
+  it('is used as it is, with nothing written to the cache', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
     try {
       const onnx = join(tmp, 'model', 'onnx');
@@ -114,14 +114,14 @@ describe('merged decoder split: an exported decoder_with_past_model.onnx wins', 
       const merged = join(onnx, 'decoder_model_merged.onnx');
       copyFileSync(join(root, 't5-a', 'onnx-layout', 'onnx', 'decoder_model_merged.onnx'), merged);
       copyFileSync(merged, join(onnx, 'decoder_with_past_model.onnx'));
-      assert.equal(withPastDecoder(merged, join(tmp, 'cache')), join(onnx, 'decoder_with_past_model.onnx'));
+      assert.equal(await withPastDecoder(merged, join(tmp, 'cache')), join(onnx, 'decoder_with_past_model.onnx'));
       assert.deepEqual(readdirSync(tmp), ['model']);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
 
-  it('a variant\'s merged file is paired with that variant\'s with-past file only, never fp32\'s', () => {
+  it('a variant\'s merged file is paired with that variant\'s with-past file only, never fp32\'s', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
     try {
       const onnx = join(tmp, 'model', 'onnx');
@@ -129,10 +129,10 @@ describe('merged decoder split: an exported decoder_with_past_model.onnx wins', 
       const fp16 = join(onnx, 'decoder_model_merged_fp16.onnx');
       copyFileSync(join(root, 't5-a', 'onnx-layout', 'onnx', 'decoder_model_merged.onnx'), fp16);
       copyFileSync(fp16, join(onnx, 'decoder_with_past_model.onnx'));
-      const got = withPastDecoder(fp16, join(tmp, 'cache'));
+      const got = await withPastDecoder(fp16, join(tmp, 'cache'));
       assert.notEqual(got, join(onnx, 'decoder_with_past_model.onnx'), 'the fp32 with-past file is not the fp16 one');
       copyFileSync(fp16, join(onnx, 'decoder_with_past_model_fp16.onnx'));
-      assert.equal(withPastDecoder(fp16, join(tmp, 'cache')), join(onnx, 'decoder_with_past_model_fp16.onnx'));
+      assert.equal(await withPastDecoder(fp16, join(tmp, 'cache')), join(onnx, 'decoder_with_past_model_fp16.onnx'));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
@@ -198,13 +198,13 @@ describe('merged decoder split: external data', () => {
       await sameSteps(opened[0]!.seq2seq, opened[1]!.seq2seq);
       // A changed merged file gets a new split, and the old one (with its links) goes.
       utimesSync(merged, new Date(), new Date(Date.now() + 5000));
-      const again = withPastDecoder(merged, join(tmp, 'cache'));
+      const again = await withPastDecoder(merged, join(tmp, 'cache'));
       assert.notEqual(again, join(dir, 'decoder_with_past_split.onnx'));
       assert.equal(splitDir(join(tmp, 'cache')), dirname(again!));
       // So does a replaced weight file (the split's hard link would still read the old one).
       copyFileSync(`${merged}_data`, `${merged}_data.new`);
       renameSync(`${merged}_data.new`, `${merged}_data`);
-      assert.equal(withPastDecoder(merged, join(tmp, 'cache')), again);
+      assert.equal(await withPastDecoder(merged, join(tmp, 'cache')), again);
       assert.equal(statSync(join(dirname(again!), 'decoder_model_merged.onnx_data')).ino, statSync(`${merged}_data`).ino);
     } finally {
       for (const o of opened) await o.dispose();
@@ -256,6 +256,86 @@ describe('merged decoder split: a with-past graph that does not load', () => {
       } finally {
         await opened.dispose();
       }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A model folder holding only a copy of the t5-a genuine merged decoder (all a split reads). */
+function mergedCopy(at: string): string {
+  mkdirSync(join(at, 'onnx'), { recursive: true });
+  const merged = join(at, 'onnx', 'decoder_model_merged.onnx');
+  copyFileSync(join(root, 't5-a', 'onnx-layout', 'onnx', 'decoder_model_merged.onnx'), merged);
+  return merged;
+}
+
+/** Sets every mtime in a folder tree `ms` into the past (as if nothing had written there since). */
+function age(path: string, ms: number): void {
+  const then = new Date(Date.now() - ms);
+  if (statSync(path).isDirectory()) for (const n of readdirSync(path)) age(join(path, n), ms);
+  utimesSync(path, then, then);
+}
+
+describe('merged decoder split: the derived cache', () => {
+  it('records its source, reads the merged file without blocking, and shares one split between concurrent loads', async () => {
+    ensureHfFixtures();
+    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
+    try {
+      const merged = mergedCopy(join(tmp, 'model'));
+      const cacheDir = join(tmp, 'cache');
+      // The read is asynchronous: a callback queued before the call runs before any split exists.
+      let splitBeforeTick: boolean | undefined;
+      setImmediate(() => (splitBeforeTick = existsSync(join(cacheDir, 'derived'))));
+      const loads = [withPastDecoder(merged, cacheDir), withPastDecoder(merged, cacheDir)];
+      assert.equal(splitBeforeTick, undefined, 'the call returned only after the split');
+      const [a, b] = await Promise.all(loads);
+      assert.equal(splitBeforeTick, false);
+      assert.ok(a && a === b, `${a} / ${b}`);
+      const dir = splitDir(cacheDir);
+      assert.deepEqual(readdirSync(dir), ['decoder_with_past_split.onnx'], 'a temporary file was left');
+      assert.deepEqual(JSON.parse(readFileSync(join(dirname(dir), 'source.json'), 'utf8')), { source: merged });
+      const bytes = readFileSync(a!);
+      assert.equal(await withPastDecoder(merged, cacheDir), a);
+      assert.ok(readFileSync(a!).equals(bytes), 'a cache hit rewrote the split');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a new split prunes the entries of deleted models once untouched for the grace period, and nothing else', async () => {
+    ensureHfFixtures();
+    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
+    try {
+      const cacheDir = join(tmp, 'cache');
+      const derived = join(cacheDir, 'derived');
+      const entryOf = (target: string | null) => dirname(dirname(target!));
+      const gone = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'gone')), cacheDir));
+      const kept = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'kept')), cacheDir));
+      const recent = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'recent')), cacheDir));
+      // Not QUALS's to remove: an entry without a record (an older QUALS's, or one being created),
+      // files that are not entries, and the rest of the cache.
+      const unrecorded = join(derived, '0123456789abcdef');
+      mkdirSync(join(unrecorded, 'fedcba9876543210'), { recursive: true });
+      writeFileSync(join(unrecorded, 'fedcba9876543210', 'decoder_with_past_split.onnx'), 'x');
+      writeFileSync(join(derived, 'notes.txt'), 'mine');
+      mkdirSync(join(cacheDir, 'org--model', 'main'), { recursive: true });
+      writeFileSync(join(cacheDir, 'org--model', 'main', 'config.json'), '{}');
+      rmSync(join(tmp, 'gone'), { recursive: true });
+      rmSync(join(tmp, 'recent'), { recursive: true });
+      for (const e of [gone, kept, unrecorded]) age(e, 2 * PRUNE_GRACE_MS);
+      // `recent` was written within the grace period: another process may still be writing it.
+      age(recent, PRUNE_GRACE_MS / 2);
+
+      const next = await withPastDecoder(mergedCopy(join(tmp, 'next')), cacheDir);
+      assert.ok(next && existsSync(next));
+      assert.ok(!existsSync(gone), 'the deleted model\'s split is still there');
+      for (const e of [kept, recent, unrecorded, join(derived, 'notes.txt'), join(cacheDir, 'org--model', 'main', 'config.json')]) assert.ok(existsSync(e), `${e} was removed`);
+      assert.equal(readdirSync(derived).length, 5);
+      // Once `recent` is old enough, the next write removes it too.
+      age(recent, 2 * PRUNE_GRACE_MS);
+      assert.deepEqual(pruneDerived(cacheDir), [recent]);
+      assert.ok(existsSync(kept) && existsSync(unrecorded));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -114,6 +114,31 @@ describe('importCheckpoint on the real HF fixtures', () => {
   });
 });
 
+describe('importCheckpoint --variant int8: progress', () => {
+  for (const model of ['bart-a', 't5-a'] as const) {
+    test(`${model}: the fp32 graphs fill the first half, the int8 graphs (marked int8) the second, tensor by tensor`, async () => {
+      const events: ImportProgress[] = [];
+      const r = await importCheckpoint(fixtureDir(model), out(`${model}-int8-progress`), { variant: 'int8', onProgress: (p) => events.push(p) });
+      const n = r.tensors;
+      const graphs = events.filter((e) => e.phase !== 'checksum');
+      assert.ok(graphs.every((e) => e.total === 2 * n), 'the total counts both passes');
+      assert.ok(graphs.every((e, i) => i === 0 || e.done >= graphs[i - 1]!.done), 'monotonic');
+      const first = graphs.findIndex((e) => e.variant === 'int8');
+      assert.ok(first > 0 && graphs.slice(first).every((e) => e.variant === 'int8'), 'one fp32 pass, then one int8 pass');
+      assert.ok(graphs.slice(0, first).every((e) => e.done <= n));
+      assert.equal(graphs[first - 1]!.done, n, 'the fp32 pass ends at half');
+      const int8 = graphs.slice(first);
+      assert.ok(int8[0]!.done <= n + 1, `the int8 pass starts at ${int8[0]!.done}, not at the fp32 end`);
+      // Every tensor read for the int8 graphs moves the count, so it moves while they are written
+      // (the few fp32 tensors they share with the fp32 graphs by reference are not read again).
+      const moves = new Set(int8.map((e) => e.done).filter((d) => d > n && d < 2 * n)).size;
+      assert.ok(moves >= 0.9 * n - 1, `${moves} steps in the int8 pass for ${n} tensors`);
+      assert.ok(int8.some((e) => e.phase === 'encoder') && int8.some((e) => e.phase === 'decoder'));
+      assert.deepEqual(events.at(-1), { phase: 'decoder', done: 2 * n, total: 2 * n, variant: 'int8' });
+    });
+  }
+});
+
 describe('importCheckpoint refuses, with nothing written', () => {
   test('an existing non-empty output folder, unless overwrite; never a folder inside the source', async () => {
     const target = out('existing');
@@ -248,5 +273,17 @@ describe('ModelProgress (the CLI progress line)', () => {
     for (let i = 0; i < 5; i++) q.convert({ phase: 'decoder', done: i, total: 5 });
     q.download({ file: 'a', receivedBytes: 1, totalBytes: 2 });
     assert.deepEqual(plain, ['Writing onnx/decoder_model_merged.onnx\n', 'Downloading a\n']);
+  });
+
+  test('the int8 pass is labelled as such, on the CLI line and in the VS Code notification', async () => {
+    const { ModelProgress } = await import('../../src/cli/model-progress');
+    const { importReport } = await import('../../src/server/prepare-model');
+    const plain: string[] = [];
+    const q = new ModelProgress({ write: (s: string) => plain.push(s), isTTY: false });
+    q.convert({ phase: 'decoder', done: 9, total: 20 });
+    q.convert({ phase: 'encoder', done: 11, total: 20, variant: 'int8' });
+    q.convert({ phase: 'decoder', done: 15, total: 20, variant: 'int8' });
+    assert.deepEqual(plain, ['Writing onnx/decoder_model_merged.onnx\n', 'Writing onnx/encoder_model_int8.onnx\n', 'Writing onnx/decoder_step_quals_int8.onnx\n']);
+    assert.deepEqual(importReport({ phase: 'encoder', done: 15, total: 20, variant: 'int8' }), { message: 'Converting the encoder (int8): tensor 15 of 20', percentage: 75 });
   });
 });

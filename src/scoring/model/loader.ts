@@ -155,7 +155,7 @@ export async function openSeq2Seq(
   if (!decoderPath) {
     throw new ModelError('missing-file', `The ${folder.variant} variant of ${folder.dir} has only the quals-step graphs (no merged decoder), so it cannot run the merged design; use the fp32 variant for that.`);
   }
-  const withPastPath = !step && (choices.withPast ?? folder.qualsJson?.graphs === undefined) ? withPastGraph(decoderPath, config) : undefined;
+  const withPastPath = !step && (choices.withPast ?? folder.qualsJson?.graphs === undefined) ? await withPastGraph(decoderPath, config) : undefined;
   const sessions = await createSessions(folder.encoderPath, decoderPath, {
     device: config.device ?? 'auto',
     threads: config.threads,
@@ -188,9 +188,9 @@ export async function openSeq2Seq(
 }
 
 /** The merged decoder's with-past graph, or undefined (the merged graph then runs every step, as it always could). */
-function withPastGraph(mergedPath: string, config: Pick<EngineConfig, 'log' | 'cacheDir'>): string | undefined {
+async function withPastGraph(mergedPath: string, config: Pick<EngineConfig, 'log' | 'cacheDir'>): Promise<string | undefined> {
   try {
-    return withPastDecoder(mergedPath, config.cacheDir ?? defaultCacheDir()) ?? undefined;
+    return (await withPastDecoder(mergedPath, config.cacheDir ?? defaultCacheDir())) ?? undefined;
   } catch (e) {
     config.log?.(`running the merged decoder for every step: its with-past branch could not be split out (${e instanceof Error ? e.message : String(e)})`);
     return undefined;

@@ -3,14 +3,17 @@
  * the pass-through cross-attention cache (Identity) into outputs at every one-token step, ~17% of
  * the decoder's time. The engine runs that branch as a graph of its own, whose outputs are only the
  * logits and the self-attention presents: Optimum's `decoder_with_past_model.onnx` when the folder
- * has it, else the branch cut out of the merged file into a cache folder (never the user's folder).
+ * has it, else the branch cut out of the merged file into a cache folder (never the user's folder),
+ * which each new split clears of the splits of merged files that are gone.
  * The merged graph itself keeps running the no-cache branch (multi-token passes over an empty
  * cache, see docs/quals-engine.md "Decoder graphs").
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { Reader } from '../../modelgen/onnx-weights';
+import { writeFileAtomic } from '../../util/atomic-write';
 
 /** Bumped when the split graph's layout changes, so older cached splits are not reused. */
 const SPLIT_VERSION = 1;
@@ -189,13 +192,30 @@ export function splitWithPast(bytes: Uint8Array): { pieces: Pieces; externalData
   return { pieces: out, externalData };
 }
 
+const SPLIT_FILE = 'decoder_with_past_split.onnx';
+/** In each path key's folder: the merged file it was split from, so that pruning can tell it is gone. */
+const SOURCE_RECORD = 'source.json';
+const KEY = /^[0-9a-f]{16}$/;
+/**
+ * A derived entry whose source is gone is kept this long after its last write: another process
+ * may be writing it (its source deleted meanwhile), and no split write takes nearly this long.
+ */
+export const PRUNE_GRACE_MS = 60 * 60 * 1000;
+
+/** Splits under way in this process, by target: concurrent loads of one model share one split. */
+const pending = new Map<string, Promise<string | null>>();
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
 /**
  * The graph for one-token cached steps beside merged decoder `mergedPath`: Optimum's
  * decoder_with_past file when present, else a split of the merged file cached under `cacheDir`
  * (keyed by the merged file's path, then its size and mtime). Null when the merged file has no
- * use_cache_branch `If` (the engine then runs it alone, as before).
+ * use_cache_branch `If` (the engine then runs it alone, as before). The merged file is read and
+ * the split written asynchronously; cutting the branch out of the bytes is synchronous (a walk
+ * over protobuf fields, no weight is decoded).
  */
-export function withPastDecoder(mergedPath: string, cacheDir: string): string | null {
+export async function withPastDecoder(mergedPath: string, cacheDir: string): Promise<string | null> {
   const dir = dirname(mergedPath);
   // Optimum names the with-past file as the merged one (decoder_model_merged_quantized.onnx ->
   // decoder_with_past_model_quantized.onnx, _fp16, _int8, ...): never pair a variant with fp32's.
@@ -203,25 +223,44 @@ export function withPastDecoder(mergedPath: string, cacheDir: string): string | 
   const exported = name.includes('decoder_model_merged') ? join(dir, name.replace('decoder_model_merged', 'decoder_with_past_model')) : null;
   if (exported && existsSync(exported)) return exported;
   const st = statSync(mergedPath);
-  const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
-  const byPath = join(cacheDir, 'derived', hash(resolve(mergedPath)));
+  const source = resolve(mergedPath);
+  const byPath = join(cacheDir, 'derived', hash(source));
   const version = hash(`${SPLIT_VERSION}\n${st.size}\n${st.mtimeMs}`);
-  const target = join(byPath, version, 'decoder_with_past_split.onnx');
+  const target = join(byPath, version, SPLIT_FILE);
+  if (existsSync(target) && linksCurrent(dirname(target), dir)) {
+    // Splits written before sources were recorded get their record when next used (best effort:
+    // a read-only cache still serves the split).
+    if (!existsSync(join(byPath, SOURCE_RECORD))) await recordSource(byPath, source).catch(() => undefined);
+    return target;
+  }
+  if (existsSync(`${target}.none`) || existsSync(`${target}.nolink`)) return null;
+  let job = pending.get(target);
+  if (!job) {
+    job = writeSplit(source, cacheDir, byPath, version, target).finally(() => pending.delete(target));
+    pending.set(target, job);
+  }
+  return job;
+}
+
+async function writeSplit(mergedPath: string, cacheDir: string, byPath: string, version: string, target: string): Promise<string | null> {
+  const dir = dirname(mergedPath);
   const marker = `${target}.none`;
   // A cache on another file system than the model cannot hold hard links: remembered, so later
   // loads do not read and split the merged file again only to fail the same way.
   const noLinks = `${target}.nolink`;
+  const split = splitWithPast(new Uint8Array(await readFile(mergedPath)));
+  // Another process may have written the split while this one read the file.
   if (existsSync(target) && linksCurrent(dirname(target), dir)) return target;
-  if (existsSync(marker) || existsSync(noLinks)) return null;
-  const split = splitWithPast(new Uint8Array(readFileSync(mergedPath)));
   // Splits of an earlier version of the file go: their hard links would keep its weights on disk.
   // The current version's folder stays (another process may have just written it and be opening
   // it); only its stale links go.
-  if (existsSync(byPath)) for (const old of readdirSync(byPath)) if (old !== version) rmSync(join(byPath, old), { recursive: true, force: true });
+  if (existsSync(byPath)) for (const old of readdirSync(byPath)) if (old !== version && old !== SOURCE_RECORD && !old.startsWith('.')) rmSync(join(byPath, old), { recursive: true, force: true });
   if (existsSync(target)) rmSync(dirname(target), { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true });
+  await recordSource(byPath, mergedPath);
   if (!split) {
-    writeAtomically(marker, []);
+    await writeFileAtomic(marker, []);
+    pruneDerived(cacheDir);
     return null;
   }
   // ONNX Runtime reads external data only from inside the model's folder: the split gets hard
@@ -229,23 +268,40 @@ export function withPastDecoder(mergedPath: string, cacheDir: string): string | 
   for (const location of split.externalData) {
     const from = resolve(dir, location);
     const to = resolve(dirname(target), location);
-    if (!from.startsWith(resolve(dir)) || existsSync(to)) continue;
+    if (!from.startsWith(resolve(dir))) continue;
     mkdirSync(dirname(to), { recursive: true });
     try {
-      linkSync(from, to);
+      linkWeights(from, to);
     } catch (e) {
-      writeAtomically(noLinks, []);
+      await writeFileAtomic(noLinks, []);
       throw e;
     }
   }
-  writeAtomically(target, split.pieces);
+  await writeFileAtomic(target, split.pieces);
+  pruneDerived(cacheDir);
   return target;
+}
+
+/** Hard-links `from` at `to`; a link there already to the same file (another process splitting it too) is kept. */
+function linkWeights(from: string, to: string): void {
+  // A link left by a split that never finished, to weights replaced since, goes.
+  if (existsSync(to) && statSync(to).ino !== statSync(from).ino) rmSync(to, { force: true });
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || statSync(to).ino !== statSync(from).ino) throw e;
+  }
+}
+
+async function recordSource(byPath: string, source: string): Promise<void> {
+  await writeFileAtomic(join(byPath, SOURCE_RECORD), `${JSON.stringify({ source })}\n`);
 }
 
 /** Whether the split's hard links are still the model's weight files (not replaced since the split). */
 function linksCurrent(splitDir: string, modelDir: string): boolean {
   for (const name of readdirSync(splitDir)) {
-    if (name.startsWith('decoder_with_past_split.onnx')) continue;
+    // The split itself, its markers, and temporary files of a write under way.
+    if (name.startsWith(SPLIT_FILE) || name.startsWith('.')) continue;
     const link = statSync(join(splitDir, name));
     const model = join(modelDir, name);
     if (link.isFile() && (!existsSync(model) || statSync(model).ino !== link.ino)) return false;
@@ -253,20 +309,63 @@ function linksCurrent(splitDir: string, modelDir: string): boolean {
   return true;
 }
 
-function writeAtomically(path: string, pieces: Pieces): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
+/**
+ * Removes the derived entries (`<cacheDir>/derived/<path key>/`) whose recorded source file no
+ * longer exists, once nothing in them was written for PRUNE_GRACE_MS; their hard links would
+ * otherwise keep a deleted model's weights on disk. Entries without a record (written by an
+ * earlier QUALS, or being created) and anything else under the cache stay. Returns the removed
+ * folders. Housekeeping: a folder it cannot read is left as it is, and it never throws.
+ */
+export function pruneDerived(cacheDir: string): string[] {
+  const now = Date.now();
+  const derived = join(cacheDir, 'derived');
+  const removed: string[] = [];
+  let names: string[];
   try {
-    for (const p of pieces) {
-      let off = 0;
-      while (off < p.length) off += writeSync(fd, p, off, p.length - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
+    names = readdirSync(derived);
+  } catch {
+    return removed;
   }
-  closeSync(fd);
-  renameSync(tmp, path);
+  for (const name of names) {
+    if (!KEY.test(name)) continue;
+    const entry = join(derived, name);
+    try {
+      if (!lstatSync(entry).isDirectory()) continue;
+      const source = recordedSource(entry);
+      if (source === null || !gone(source) || newestWrite(entry) > now - PRUNE_GRACE_MS) continue;
+      rmSync(entry, { recursive: true, force: true });
+      removed.push(entry);
+    } catch {
+      // left for a later write to try again
+    }
+  }
+  return removed;
+}
+
+function recordedSource(entry: string): string | null {
+  try {
+    const value = JSON.parse(readFileSync(join(entry, SOURCE_RECORD), 'utf8')) as { source?: unknown };
+    return typeof value.source === 'string' && isAbsolute(value.source) ? value.source : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Only a file that is not there counts as gone (an unreadable folder or a permission error does not). */
+function gone(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+}
+
+/** The latest mtime in a folder tree (links are not followed). */
+function newestWrite(path: string): number {
+  const st = lstatSync(path);
+  let newest = st.mtimeMs;
+  if (st.isDirectory()) for (const name of readdirSync(path)) newest = Math.max(newest, newestWrite(join(path, name)));
+  return newest;
 }
