@@ -1,36 +1,34 @@
 /**
  * Whether the language server would check a file: a summary that pairs with a source, or a JSONL
  * dataset with the configured fields. The client asks this before the server runs (the server
- * starts only for such files, src/client/lazy-start.ts), so it applies the same pure rules as
- * src/server/pairing-resolver.ts (../scoring/pairing.ts) without the server. No `vscode` here:
- * the unit tests run it as is.
+ * starts only for such files, src/client/lazy-start.ts), so it searches in the server's own order
+ * (../scoring/pairing-order.ts) without the server. No `vscode` here: the unit tests run it as is.
  */
+import { findSource, sourceSteps, type SourceQuery } from '../scoring/pairing-order';
 import {
   DEFAULT_JSONL_FIELDS,
   DEFAULT_PAIR_RULES,
-  findDirective,
   isJsonlPath,
   isPairRule,
   readJsonlLine,
-  sourceCandidates,
   splitLines,
   type JsonlFields,
   type PairRule,
 } from '../scoring/pairing';
 
 export interface DetectInput {
-  /** The file's path, `/`-separated. */
+  /** The file's path on disk, as the server sees it (`Uri.fsPath`). */
   path: string;
-  /** The path relative to its workspace folder (else to its own folder), `/`-separated. */
-  relativePath: string;
   text: string;
+  /** The workspace folders' paths in the editor's order (the order the server is given them). */
+  workspaceFolders: readonly string[];
   /** `quals.pairs` and `quals.jsonlFields` as the settings hold them (user-edited JSON). */
   pairs: unknown;
   jsonlFields: unknown;
-  /** A pairing the user picked with "Pair with Source..." is remembered for this file. */
-  remembered: boolean;
-  /** Whether a rule's candidate source (relative to the same folder as `relativePath`) exists. */
-  exists(relativeSource: string): Promise<boolean>;
+  /** The path of the source picked with "Pair with Source..." for this file, if any. */
+  remembered?: string;
+  /** Whether a file exists (an absolute path). */
+  exists(path: string): Promise<boolean>;
 }
 
 /** JSONL datasets: the first lines decide (a dataset's records share their fields). */
@@ -38,12 +36,15 @@ const JSONL_LINES_LOOKED_AT = 50;
 
 export async function isCheckedFile(input: DetectInput): Promise<boolean> {
   if (isJsonlPath(input.path)) return jsonlHasFields(input.text, fieldSets(input.jsonlFields));
-  // A directive names a source: a summary even when that source is missing (the server says so).
-  if (findDirective(input.text)) return true;
-  for (const candidate of sourceCandidates(input.relativePath, pairRules(input.pairs))) {
-    if (await input.exists(candidate.source)) return true;
-  }
-  return input.remembered;
+  const query: SourceQuery = { path: input.path, text: input.text, rules: pairRules(input.pairs), workspaceFolders: input.workspaceFolders, remembered: input.remembered };
+  const paths = sourceSteps(query).map((s) => s.path);
+  const present = await Promise.all(paths.map((p) => input.exists(p)));
+  const existing = new Set(paths.filter((_, i) => present[i]));
+  const found = findSource(query, (p) => existing.has(p));
+  if (found.via !== null) return true;
+  // A directive marks the file as a summary even before its source exists (the server reports the
+  // missing file on it); a pairing whose source was deleted leaves an ordinary file.
+  return found.missing?.via === 'directive';
 }
 
 function jsonlHasFields(text: string, fields: readonly JsonlFields[]): boolean {

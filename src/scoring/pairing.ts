@@ -1,6 +1,7 @@
 /**
  * Pairing rules: which source document a summary is checked against. Pure functions (no file
- * system, no editor); the language server applies them in order of precedence:
+ * system, no editor), applied in this order of precedence (./pairing-order.ts, which the server and
+ * the client's lazy start share):
  *   1. a directive in the summary (`<!-- quals-source: path -->` or YAML front matter `source:`),
  *   2. the `quals.pairs` rules (summary glob -> source patterns, first existing source wins),
  *   3. a pairing the user picked with "QUALS: Pair with Source...",

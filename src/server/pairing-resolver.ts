@@ -1,12 +1,12 @@
 /**
- * Applies the pure pairing rules (src/scoring/pairing.ts) to real documents: resolves paths
- * against the summary's folder or workspace folder and checks which candidate sources exist.
+ * Applies the search order of src/scoring/pairing-order.ts (shared with the client's lazy start)
+ * to real documents: URIs to paths, and which candidate sources exist on disk.
  */
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { URI } from 'vscode-uri';
 import type { PairingResponse, RememberedPairs } from '../protocol';
-import { findDirective, isJsonlPath, sourceCandidates, type PairRule } from '../scoring/pairing';
+import { findSource } from '../scoring/pairing-order';
+import type { PairRule } from '../scoring/pairing';
 
 export type Pairing =
   | { via: 'directive' | 'rule' | 'remembered'; sourceUri: string; sourcePath: string }
@@ -21,42 +21,35 @@ export interface PairingInput {
   text: string;
   rules: readonly PairRule[];
   remembered: RememberedPairs;
+  /** Workspace folder paths in the client's order (the first one holding the summary is its folder). */
   workspaceFolders: readonly string[];
   exists?: (path: string) => boolean;
 }
 
 /** Finds a summary's source: directive, then `quals.pairs` rules, then the remembered choice. */
 export function resolvePairing(input: PairingInput): Pairing {
-  const exists = input.exists ?? existsSync;
   const uri = URI.parse(input.uri);
   if (uri.scheme !== 'file') return { via: null, message: `Only files on disk can be paired (this is ${uri.scheme}:). ${HOW_TO_PAIR}` };
-  const path = uri.fsPath;
-  if (isJsonlPath(path)) return { via: 'jsonl' };
-  const fileOf = (p: string) => ({ sourcePath: p, sourceUri: URI.file(p).toString() });
-
-  const directive = findDirective(input.text);
-  if (directive) {
-    const p = isAbsolute(directive.source) ? directive.source : resolve(dirname(path), directive.source);
-    // A named source that is missing is reported (not silently replaced by another pairing).
-    if (!exists(p)) return { via: null, message: `The source named in the summary does not exist: ${p}`, missingSource: p };
-    return { via: 'directive', ...fileOf(p) };
-  }
-
-  const folder = input.workspaceFolders.find((f) => path === f || path.startsWith(f.endsWith(sep) ? f : f + sep));
-  const base = folder ?? dirname(path);
-  const rel = relative(base, path).split(sep).join('/');
-  for (const candidate of sourceCandidates(rel, input.rules)) {
-    const p = resolve(base, candidate.source);
-    if (p !== path && exists(p)) return { via: 'rule', ...fileOf(p) };
-  }
-
   const remembered = input.remembered[input.uri];
-  if (remembered) {
-    const p = URI.parse(remembered).fsPath;
-    if (!exists(p)) return { via: null, message: `The paired source no longer exists: ${p}`, missingSource: p };
-    return { via: 'remembered', sourcePath: p, sourceUri: remembered };
+  const found = findSource(
+    { path: uri.fsPath, text: input.text, rules: input.rules, workspaceFolders: input.workspaceFolders, remembered: remembered ? URI.parse(remembered).fsPath : undefined },
+    input.exists ?? existsSync,
+  );
+  switch (found.via) {
+    case 'jsonl':
+      return { via: 'jsonl' };
+    case null: {
+      if (!found.missing) return { via: null, message: `No source is paired with this summary. ${HOW_TO_PAIR}` };
+      const p = found.missing.path;
+      // A named source that is missing is reported (not silently replaced by another pairing).
+      const message = found.missing.via === 'directive' ? `The source named in the summary does not exist: ${p}` : `The paired source no longer exists: ${p}`;
+      return { via: null, message, missingSource: p };
+    }
+    case 'remembered':
+      return { via: 'remembered', sourcePath: found.path, sourceUri: remembered ?? URI.file(found.path).toString() };
+    default:
+      return { via: found.via, sourcePath: found.path, sourceUri: URI.file(found.path).toString() };
   }
-  return { via: null, message: `No source is paired with this summary. ${HOW_TO_PAIR}` };
 }
 
 /** The pairing as told to commands. */

@@ -5,7 +5,7 @@
  */
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ScoreResponse } from '../../../src/protocol';
 import { api, modelReady, open, qualsDiagnostics, rangeOf, serverProcesses, waitFor, workspaceUri } from './helpers';
@@ -22,6 +22,35 @@ export function registerExtensionTests(): void {
   suite('QUALS in VS Code', () => {
     suiteSetup(async () => {
       await api();
+    });
+
+    test('with "quals.enabled": false a paired summary starts no server', async function () {
+      const quals = await api();
+      if (quals.serverStarted()) return this.skip();
+      const config = vscode.workspace.getConfiguration('quals');
+      // A pair of its own: with its source deleted before QUALS is turned back on, nothing asks for the server.
+      const summary = workspaceUri('notes/off.summary.md');
+      const source = workspaceUri('notes/off.md');
+      writeFileSync(source.fsPath, 'Tyson Fury beat Wladimir Klitschko in Dusseldorf.\n');
+      writeFileSync(summary.fsPath, 'Fury beat Klitschko in Dusseldorf.\n');
+      // The workspace's settings: a user-settings write from code-server's remote extension host
+      // hides the harness's local "quals.model" from it until the model is written again.
+      await config.update('enabled', false, vscode.ConfigurationTarget.Workspace);
+      try {
+        await open('notes/off.summary.md');
+        await new Promise((r) => setTimeout(r, 1500)); // the detection runs on open; give it time to (wrongly) start one
+        assert.equal(quals.serverStarted(), false, 'a paired summary started the server although QUALS is off');
+        assert.deepEqual(serverProcesses(), [], 'no server process while QUALS is off');
+        rmSync(source.fsPath);
+        await config.update('enabled', undefined, vscode.ConfigurationTarget.Workspace);
+        await new Promise((r) => setTimeout(r, 1500)); // turning QUALS on runs the detection again
+        assert.equal(quals.serverStarted(), false, 'a summary whose source was deleted started the server');
+      } finally {
+        rmSync(source.fsPath, { force: true });
+        await config.update('enabled', undefined, vscode.ConfigurationTarget.Workspace);
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+        rmSync(summary.fsPath, { force: true });
+      }
     });
 
     test('the server starts in its own process only once a summary is opened, and loads the model', async function () {
