@@ -96,13 +96,13 @@ export function writeTestModel(dir: string, { size = 'tiny', seed = 1234 }: Test
     int8: WITH_INT8[size],
   });
   // Written last: its presence marks the folder complete.
-  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 5, size, seed }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({ generator: 'quals random-bart', version: 7, size, seed }, null, 2) + '\n');
 }
 
 function isComplete(dir: string, size: TestModelSize, seed: number): boolean {
   try {
     const marker = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as { size?: string; seed?: number; version?: number };
-    return marker.size === size && marker.seed === seed && marker.version === 5 && [...REQUIRED, ...(WITH_INT8[size] ? REQUIRED_INT8 : [])].every((f) => fs.existsSync(path.join(dir, f)));
+    return marker.size === size && marker.seed === seed && marker.version === 7 && [...REQUIRED, ...(WITH_INT8[size] ? REQUIRED_INT8 : [])].every((f) => fs.existsSync(path.join(dir, f)));
   } catch {
     return false;
   }
