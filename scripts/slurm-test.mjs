@@ -1,7 +1,7 @@
 // `npm run test:slurm`: batch sharding under a real scheduler. Installs Debian's slurm-wlm and
 // munge when missing, starts a one-node SLURM cluster on this machine (munged, slurmctld, slurmd,
 // all on localhost, with a private config and state in a temporary folder), submits THE array job
-// of docs/batch.md (examples/cluster/quals-array.sbatch) as 4 tasks over 200 toy records, kills
+// of docs/batch.md (examples/cluster/quals-array.sbatch) as 4 tasks over 1,600 toy records, kills
 // one running task (scancel --signal=KILL), requeues it, merges the shards with `quals merge` and
 // compares with a one-process run: identical apart from timings. Everything is torn down at the end.
 //
@@ -18,7 +18,9 @@ const SCRIPT = path.join(ROOT, 'examples/cluster/quals-array.sbatch');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const MODEL = path.join(ROOT, 'models/tiny-qagen');
 const FLAGS = '--device cpu --beams 4 --groups 2 --threads 1 --progress-every 2';
-const RECORDS = 200;
+// Enough that a task runs for seconds (the toy scores ~150 lines/s per process), so the test can
+// catch one mid-run to kill it.
+const RECORDS = 1600;
 const TASKS = 4;
 const required = process.env.QUALS_REQUIRE_SLURM === '1';
 const t0 = Date.now();
