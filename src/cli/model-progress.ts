@@ -18,7 +18,7 @@ const PHASES: Record<ImportProgress['phase'], string> = {
   encoder: 'Writing onnx/encoder_model.onnx',
   decoder: 'Writing onnx/decoder_model_merged.onnx',
 };
-const INT8_PHASES: Record<ImportProgress['phase'], string> = { ...PHASES, encoder: 'Writing onnx/encoder_model_int8.onnx', decoder: 'Writing onnx/decoder_step_quals_int8.onnx' };
+const INT8_PHASES: Record<ImportProgress['phase'], string> = { ...PHASES, encoder: 'Writing onnx/encoder_model_int8.onnx', decoder: 'Writing the int8 decoder graphs (onnx/decoder_step_quals_int8.onnx, onnx/cross_kv_quals_int8.onnx)' };
 
 export class ModelProgress {
   private last = -Infinity;

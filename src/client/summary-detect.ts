@@ -42,9 +42,9 @@ export async function isCheckedFile(input: DetectInput): Promise<boolean> {
   const existing = new Set(paths.filter((_, i) => present[i]));
   const found = findSource(query, (p) => existing.has(p));
   if (found.via !== null) return true;
-  // A directive marks the file as a summary even before its source exists (the server reports the
-  // missing file on it); a pairing whose source was deleted leaves an ordinary file.
-  return found.missing?.via === 'directive';
+  // A directive or a remembered pairing whose source is missing still marks the file as a summary:
+  // the server reports the missing file on it ("The paired source no longer exists").
+  return found.missing !== undefined;
 }
 
 function jsonlHasFields(text: string, fields: readonly JsonlFields[]): boolean {

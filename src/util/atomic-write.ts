@@ -10,6 +10,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
 /** The bytes to write: text (UTF-8), or pieces written one after the other (never concatenated in memory). */
@@ -22,15 +23,16 @@ let serial = 0;
  * target (two processes, or two async writes in one) never share a temporary file.
  */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}-${(serial++).toString(36)}`);
+  // Random bytes too: processes in different containers (or hosts) sharing a cache can have the same pid.
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now().toString(36)}-${(serial++).toString(36)}-${randomBytes(4).toString('hex')}`);
 }
 
 const piecesOf = (data: FileData): readonly Uint8Array[] => (typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data);
 
 export function writeFileAtomicSync(path: string, data: FileData): void {
   const tmp = tempPathFor(path);
+  const fd = openSync(tmp, 'wx'); // fails before anything is ours to remove
   try {
-    const fd = openSync(tmp, 'wx');
     try {
       for (const p of piecesOf(data)) {
         let off = 0;
@@ -50,8 +52,8 @@ export function writeFileAtomicSync(path: string, data: FileData): void {
 
 export async function writeFileAtomic(path: string, data: FileData): Promise<void> {
   const tmp = tempPathFor(path);
+  const file = await open(tmp, 'wx'); // fails before anything is ours to remove
   try {
-    const file = await open(tmp, 'wx');
     try {
       for (const p of piecesOf(data)) {
         let off = 0;

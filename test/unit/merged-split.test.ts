@@ -340,4 +340,27 @@ describe('merged decoder split: the derived cache', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('a new split removes the temporary files of a split that never finished, once they are old', async () => {
+    ensureHfFixtures();
+    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
+    try {
+      const cacheDir = join(tmp, 'cache');
+      const merged = mergedCopy(join(tmp, 'm'));
+      const target = (await withPastDecoder(merged, cacheDir))!;
+      const folder = dirname(target);
+      rmSync(target); // as if the process writing it had been killed before the rename
+      const stale = join(folder, `.${basename(target)}.tmp-1-old`);
+      const fresh = join(folder, `.${basename(target)}.tmp-2-now`);
+      writeFileSync(stale, 'half a split');
+      writeFileSync(fresh, 'another process is writing this');
+      age(stale, 2 * PRUNE_GRACE_MS);
+      assert.equal(await withPastDecoder(merged, cacheDir), target);
+      assert.ok(existsSync(target));
+      assert.ok(!existsSync(stale), 'the old temporary file is still there');
+      assert.ok(existsSync(fresh), 'a recent temporary file (maybe being written) was removed');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 });

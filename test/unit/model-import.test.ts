@@ -283,7 +283,7 @@ describe('ModelProgress (the CLI progress line)', () => {
     q.convert({ phase: 'decoder', done: 9, total: 20 });
     q.convert({ phase: 'encoder', done: 11, total: 20, variant: 'int8' });
     q.convert({ phase: 'decoder', done: 15, total: 20, variant: 'int8' });
-    assert.deepEqual(plain, ['Writing onnx/decoder_model_merged.onnx\n', 'Writing onnx/encoder_model_int8.onnx\n', 'Writing onnx/decoder_step_quals_int8.onnx\n']);
+    assert.deepEqual(plain, ['Writing onnx/decoder_model_merged.onnx\n', 'Writing onnx/encoder_model_int8.onnx\n', 'Writing the int8 decoder graphs (onnx/decoder_step_quals_int8.onnx, onnx/cross_kv_quals_int8.onnx)\n']);
     assert.deepEqual(importReport({ phase: 'encoder', done: 15, total: 20, variant: 'int8' }), { message: 'Converting the encoder (int8): tensor 15 of 20', percentage: 75 });
   });
 });

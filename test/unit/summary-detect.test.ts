@@ -24,8 +24,8 @@ test('a summary is checked when a default rule finds its source, a directive nam
   assert.equal(await isCheckedFile(input({ remembered: '/w/other/b.md', files: ['/w/other/b.md'] })), true);
 });
 
-test('a remembered pairing whose source was deleted leaves an ordinary file, as on the server', async () => {
-  assert.equal(await isCheckedFile(input({ path: '/w/notes/n.md', remembered: '/w/gone.md' })), false);
+test('a remembered pairing whose source was deleted still starts the server, which reports the missing source', async () => {
+  assert.equal(await isCheckedFile(input({ path: '/w/notes/n.md', remembered: '/w/gone.md' })), true);
   assert.equal(await isCheckedFile(input({ path: '/w/notes/n.md', remembered: '/w/gone.md', files: ['/w/gone.md'] })), true);
   // A rule still wins over the stale choice.
   assert.equal(await isCheckedFile(input({ remembered: '/w/gone.md', files: ['/w/news/a.md'] })), true);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Reader } from '../../modelgen/onnx-weights';
 import { writeFileAtomic } from '../../util/atomic-write';
 
@@ -257,6 +257,7 @@ async function writeSplit(mergedPath: string, cacheDir: string, byPath: string, 
   if (existsSync(byPath)) for (const old of readdirSync(byPath)) if (old !== version && old !== SOURCE_RECORD && !old.startsWith('.')) rmSync(join(byPath, old), { recursive: true, force: true });
   if (existsSync(target)) rmSync(dirname(target), { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true });
+  removeStaleTemps(dirname(target));
   await recordSource(byPath, mergedPath);
   if (!split) {
     await writeFileAtomic(marker, []);
@@ -268,7 +269,8 @@ async function writeSplit(mergedPath: string, cacheDir: string, byPath: string, 
   for (const location of split.externalData) {
     const from = resolve(dir, location);
     const to = resolve(dirname(target), location);
-    if (!from.startsWith(resolve(dir))) continue;
+    // A location outside the model's folder (`../x`) is not linked: it would land outside the split's folder too.
+    if (!inside(dir, from) || !inside(dirname(target), to)) continue;
     mkdirSync(dirname(to), { recursive: true });
     try {
       linkWeights(from, to);
@@ -280,6 +282,25 @@ async function writeSplit(mergedPath: string, cacheDir: string, byPath: string, 
   await writeFileAtomic(target, split.pieces);
   pruneDerived(cacheDir);
   return target;
+}
+
+/** Temporary files of a write that never finished (a process killed mid-split): only old ones, another process may be writing now. */
+function removeStaleTemps(folder: string): void {
+  for (const name of readdirSync(folder)) {
+    if (!name.startsWith('.') || !name.includes('.tmp-')) continue;
+    const p = join(folder, name);
+    try {
+      const st = lstatSync(p);
+      if (st.isFile() && Date.now() - st.mtimeMs > PRUNE_GRACE_MS) rmSync(p, { force: true });
+    } catch {
+      // Gone meanwhile (its writer renamed it into place): nothing to do.
+    }
+  }
+}
+
+function inside(folder: string, p: string): boolean {
+  const r = relative(resolve(folder), p);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r);
 }
 
 /** Hard-links `from` at `to`; a link there already to the same file (another process splitting it too) is kept. */
