@@ -2,7 +2,7 @@
  * The GPU figure (issue target: one QUALS call at the reference settings <= 150 ms on a
  * BART-large-shaped model with the CUDA provider). Builds a random BART-large-shaped model (d_model
  * 1024, 12+12 layers, 16 heads, vocab 50265; fp32, quals-step graphs) once into
- * .cache/bench-model-large (~3.4 GB on disk) and times warm calls stage by stage on
+ * .cache/bench-model-large (~3.1 GB on disk) and times warm calls stage by stage on
  * QUALS_BENCH_DEVICE (default auto: the GPU when its provider loads, else the CPU, which only checks
  * that the path works).
  *
@@ -45,8 +45,8 @@ async function main(): Promise<void> {
     });
     const total = performance.now() - t0;
     const c = sm.counters;
-    // Bytes each decoder run moves between host and device: the batch-1 cross-attention cache and
-    // the self-attention rows it reads (as fed), fp32.
+    // Bytes each decoder run moves between host and device, at least: the batch-1 cross-attention
+    // cache and the self-attention rows it gathers (it is fed the text's whole history, more), fp32.
     const { heads, headDim } = sm.shape;
     const layers = sm.shape.crossKvNames.length / 2;
     const row = 2 * layers * heads * headDim * 4;

@@ -470,6 +470,8 @@ class CachedRepo {
     const src = path.join(this.folder, CHECKPOINT_DIR);
     if (had.length > 0 && !had.includes(variant) && !this.options.reimport) {
       this.options.log?.(`Adding the ${variant} variant to the conversion of ${this.id} (${this.revision}) in ${this.importFolder}: converting again from the downloaded checkpoint (no download)`);
+    } else if (had.length > 0 && !this.options.reimport) {
+      this.options.log?.(`Converting ${this.id} (${this.revision}) again in ${this.importFolder}: its quals-step graphs were written by another version of QUALS (from the downloaded checkpoint, no download)`);
     } else {
       this.options.log?.(`Converting ${this.id} (${this.revision}) to ONNX${variant === 'int8' ? ' (fp32 and int8)' : ''} in ${this.importFolder} (once)`);
     }

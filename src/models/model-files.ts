@@ -231,9 +231,12 @@ export function readModelFolder(dir: string, variant: ModelVariant = 'fp32'): Mo
   if (design === 'quals-step' && hasStepFiles && current) {
     folder.stepPaths = { decoder: path.join(root, files.stepDecoder), crossKv: path.join(root, files.crossKv) };
   } else if (design === 'quals-step' && hasStepFiles) {
-    const again = `import the model again (${importCommand(root, variant)}) for the faster quals-step graphs`;
-    if (!hasMerged) throw new ModelError('missing-file', `The ${variant} graphs of ${root} were written by an older version of QUALS and have no merged decoder to fall back on; ${again}, or set the variant to fp32.`);
-    folder.outdatedStepGraphs = `${root}: its quals-step graphs were written by an older version of QUALS, so the slower merged decoder runs; ${again}.`;
+    // The command keeps the folder's int8 variant when it has one (--overwrite rewrites the folder).
+    const hasInt8 = qualsJson?.graphs?.variants?.int8 !== undefined;
+    const again = `import the model again (${importCommand(root, variant === 'int8' || hasInt8 ? 'int8' : 'fp32')}) for the faster quals-step graphs`;
+    const which = `were written by another version of QUALS (step graphs version ${qualsJson?.graphs?.stepGraphs ?? 1}; this one runs ${STEP_GRAPHS_VERSION})`;
+    if (!hasMerged) throw new ModelError('invalid-file', `The ${variant} graphs of ${root} ${which} and have no merged decoder to fall back on; ${again}, or set the variant to fp32.`);
+    folder.outdatedStepGraphs = `${root}: its quals-step graphs ${which}, so the slower merged decoder runs; ${again}.`;
   } else if (!hasMerged) {
     checkOnnxPresent(root, variant, encoder, decoder);
   }

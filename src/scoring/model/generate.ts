@@ -162,7 +162,7 @@ const MERGED_CONTEXT_BUDGET = 192 * 2 ** 20;
  * first pass forces the shortest prompt's length of every prompt at once, then every call moves all
  * rows one token on — a prompt still being forced feeds its next token (one row), a prompt whose
  * search runs feeds its beams — and each search finishes on its own. `quals-step` drops finished
- * rows (beam_idx); the merged decoder keeps a fixed layout of numBeams rows per prompt (its
+ * rows (history_rows); the merged decoder keeps a fixed layout of numBeams rows per prompt (its
  * context is tiled per row count) and batches only as many prompts as MERGED_CONTEXT_BUDGET allows.
  */
 export async function beamContinuations(

@@ -28,8 +28,8 @@ export class KvHistory {
     private readonly headDim: number,
     initialRows = 256,
   ) {
-    this.capacity = initialRows;
-    this.buffers = names.map(() => new Float32Array(initialRows * heads * headDim));
+    this.capacity = Math.max(1, initialRows);
+    this.buffers = names.map(() => new Float32Array(this.capacity * heads * headDim));
   }
 
   private get width(): number {
@@ -57,9 +57,11 @@ export class KvHistory {
     return first;
   }
 
-  /** Bytes held by the stores (for memory reports). */
-  get bytes(): number {
-    return this.buffers.length * this.capacity * this.width * 4;
+  /** The history inputs with no rows (a call with nothing cached gathers none). */
+  emptyFeeds(): Feeds {
+    const feeds: Feeds = {};
+    for (const name of this.names) feeds[name] = float32Tensor(new Float32Array(0), [0, this.heads, this.headDim]);
+    return feeds;
   }
 
   private reserve(rows: number): void {

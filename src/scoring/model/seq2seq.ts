@@ -384,7 +384,9 @@ export class Seq2Seq {
       k: int64Tensor([want.topK?.k ?? 1], [1]),
       extra_ids: int64Tensor(want.topK?.extraIds.length ? want.topK.extraIds : [0], [want.topK?.extraIds.length || 1]),
       gold_ids: int64Tensor(want.gold ?? new Array<number>(B * T).fill(0), [B, T]),
-      ...history.feeds(),
+      // Nothing cached (teacher forcing, a prompt's first pass): no history rows to feed, which a
+      // GPU provider would otherwise copy to the device whole.
+      ...(P === 0 ? history.emptyFeeds() : history.feeds()),
     };
     for (const [name, t] of state.crossKv) feeds[name] = t;
     const fetches = want.noState ? [] : [...this.presentNames];
@@ -436,7 +438,7 @@ export class Seq2Seq {
   /**
    * Rows `idx` of the state, any number of them: rows continue, split into beams or are dropped
    * (a batch of searches whose rows start and finish at different steps). `quals-step`: deferred to
-   * the next call's `beam_idx`; merged: copied, with the context tiled to the new row count — each
+   * the next call's `history_rows`; merged: copied, with the context tiled to the new row count — each
    * row count is tiled once per text and kept, so callers keep the counts few.
    */
   selectRows(enc: EncodedText, state: DecoderState, idx: readonly number[]): DecoderState {
