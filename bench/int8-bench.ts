@@ -15,7 +15,7 @@ import { ensureTestModel } from '../src/modelgen/random-bart';
 import { type LoadedModel, loadModel } from '../src/scoring/model/loader';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { median } from './probes';
-import { peakRssSinceReset } from './peak-rss';
+import { benchEntry, peakRssSinceReset } from './peak-rss';
 import { BENCH_SOURCE } from './bench-text';
 import { benchCall } from './bench-call';
 
@@ -131,14 +131,4 @@ async function main(): Promise<void> {
   if (rss.fp32 && rss.int8) console.log(`  int8 / fp32 ${fmt(rss.int8 / rss.fp32, 2)}`);
 }
 
-if (process.argv[2] === '--rss') {
-  rssChild(process.argv[3] as ModelVariant).catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-} else {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+benchEntry(main, ([variant]) => rssChild(variant as ModelVariant));

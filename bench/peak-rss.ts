@@ -16,3 +16,15 @@ export function peakRssSinceReset(): number | null {
     return null;
   }
 }
+
+/**
+ * A bench's entry point: `--rss ...` runs its memory child (a fresh process measured from outside),
+ * anything else the bench itself; a failure sets the exit code.
+ */
+export function benchEntry(main: () => Promise<void>, rssChild: (args: string[]) => Promise<void>): void {
+  const run = process.argv[2] === '--rss' ? rssChild(process.argv.slice(3)) : main();
+  run.catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
+}

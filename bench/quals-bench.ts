@@ -30,7 +30,7 @@ import { type WorkCounters, emptyCounters } from '../src/scoring/model/seq2seq';
 import { DEFAULT_OPTIONS } from '../src/scoring/options';
 import { NaiveLoop } from './naive-loop';
 import { Probes, median } from './probes';
-import { peakRssSinceReset } from './peak-rss';
+import { benchEntry, peakRssSinceReset } from './peak-rss';
 import { BENCH_SUMMARY } from './bench-text';
 import { STAGES, benchCall } from './bench-call';
 
@@ -326,14 +326,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--rss') {
-  rssChild(process.argv[3] as 'quals-step' | 'merged', process.argv[4] !== '--no-arena').catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-} else {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+benchEntry(main, ([design, arena]) => rssChild(design as 'quals-step' | 'merged', arena !== '--no-arena'));

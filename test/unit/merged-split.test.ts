@@ -277,90 +277,83 @@ function age(path: string, ms: number): void {
   utimesSync(path, then, then);
 }
 
+/** Runs `fn` in a fresh scratch folder (removed afterwards), with the HF fixtures in place. */
+async function inScratch(fn: (tmp: string) => Promise<void>): Promise<void> {
+  ensureHfFixtures();
+  const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
+  try {
+    await fn(tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 describe('merged decoder split: the derived cache', () => {
-  it('records its source, reads the merged file without blocking, and shares one split between concurrent loads', async () => {
-    ensureHfFixtures();
-    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
-    try {
-      const merged = mergedCopy(join(tmp, 'model'));
-      const cacheDir = join(tmp, 'cache');
-      // The read is asynchronous: a callback queued before the call runs before any split exists.
-      let splitBeforeTick: boolean | undefined;
-      setImmediate(() => (splitBeforeTick = existsSync(join(cacheDir, 'derived'))));
-      const loads = [withPastDecoder(merged, cacheDir), withPastDecoder(merged, cacheDir)];
-      assert.equal(splitBeforeTick, undefined, 'the call returned only after the split');
-      const [a, b] = await Promise.all(loads);
-      assert.equal(splitBeforeTick, false);
-      assert.ok(a && a === b, `${a} / ${b}`);
-      const dir = splitDir(cacheDir);
-      assert.deepEqual(readdirSync(dir), ['decoder_with_past_split.onnx'], 'a temporary file was left');
-      assert.deepEqual(JSON.parse(readFileSync(join(dirname(dir), 'source.json'), 'utf8')), { source: merged });
-      const bytes = readFileSync(a!);
-      assert.equal(await withPastDecoder(merged, cacheDir), a);
-      assert.ok(readFileSync(a!).equals(bytes), 'a cache hit rewrote the split');
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  it('records its source, reads the merged file without blocking, and shares one split between concurrent loads', () => inScratch(async (tmp) => {
+    const merged = mergedCopy(join(tmp, 'model'));
+    const cacheDir = join(tmp, 'cache');
+    // The read is asynchronous: a callback queued before the call runs before any split exists.
+    let splitBeforeTick: boolean | undefined;
+    setImmediate(() => (splitBeforeTick = existsSync(join(cacheDir, 'derived'))));
+    const loads = [withPastDecoder(merged, cacheDir), withPastDecoder(merged, cacheDir)];
+    assert.equal(splitBeforeTick, undefined, 'the call returned only after the split');
+    const [a, b] = await Promise.all(loads);
+    assert.equal(splitBeforeTick, false);
+    assert.ok(a && a === b, `${a} / ${b}`);
+    const dir = splitDir(cacheDir);
+    assert.deepEqual(readdirSync(dir), ['decoder_with_past_split.onnx'], 'a temporary file was left');
+    assert.deepEqual(JSON.parse(readFileSync(join(dirname(dir), 'source.json'), 'utf8')), { source: merged });
+    const bytes = readFileSync(a!);
+    assert.equal(await withPastDecoder(merged, cacheDir), a);
+    assert.ok(readFileSync(a!).equals(bytes), 'a cache hit rewrote the split');
+  }));
 
-  it('a new split prunes the entries of deleted models once untouched for the grace period, and nothing else', async () => {
-    ensureHfFixtures();
-    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
-    try {
-      const cacheDir = join(tmp, 'cache');
-      const derived = join(cacheDir, 'derived');
-      const entryOf = (target: string | null) => dirname(dirname(target!));
-      const gone = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'gone')), cacheDir));
-      const kept = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'kept')), cacheDir));
-      const recent = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'recent')), cacheDir));
-      // Not QUALS's to remove: an entry without a record (an older QUALS's, or one being created),
-      // files that are not entries, and the rest of the cache.
-      const unrecorded = join(derived, '0123456789abcdef');
-      mkdirSync(join(unrecorded, 'fedcba9876543210'), { recursive: true });
-      writeFileSync(join(unrecorded, 'fedcba9876543210', 'decoder_with_past_split.onnx'), 'x');
-      writeFileSync(join(derived, 'notes.txt'), 'mine');
-      mkdirSync(join(cacheDir, 'org--model', 'main'), { recursive: true });
-      writeFileSync(join(cacheDir, 'org--model', 'main', 'config.json'), '{}');
-      rmSync(join(tmp, 'gone'), { recursive: true });
-      rmSync(join(tmp, 'recent'), { recursive: true });
-      for (const e of [gone, kept, unrecorded]) age(e, 2 * PRUNE_GRACE_MS);
-      // `recent` was written within the grace period: another process may still be writing it.
-      age(recent, PRUNE_GRACE_MS / 2);
+  it('a new split prunes the entries of deleted models once untouched for the grace period, and nothing else', () => inScratch(async (tmp) => {
+    const cacheDir = join(tmp, 'cache');
+    const derived = join(cacheDir, 'derived');
+    const entryOf = (target: string | null) => dirname(dirname(target!));
+    const gone = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'gone')), cacheDir));
+    const kept = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'kept')), cacheDir));
+    const recent = entryOf(await withPastDecoder(mergedCopy(join(tmp, 'recent')), cacheDir));
+    // Not QUALS's to remove: an entry without a record (an older QUALS's, or one being created),
+    // files that are not entries, and the rest of the cache.
+    const unrecorded = join(derived, '0123456789abcdef');
+    mkdirSync(join(unrecorded, 'fedcba9876543210'), { recursive: true });
+    writeFileSync(join(unrecorded, 'fedcba9876543210', 'decoder_with_past_split.onnx'), 'x');
+    writeFileSync(join(derived, 'notes.txt'), 'mine');
+    mkdirSync(join(cacheDir, 'org--model', 'main'), { recursive: true });
+    writeFileSync(join(cacheDir, 'org--model', 'main', 'config.json'), '{}');
+    rmSync(join(tmp, 'gone'), { recursive: true });
+    rmSync(join(tmp, 'recent'), { recursive: true });
+    for (const e of [gone, kept, unrecorded]) age(e, 2 * PRUNE_GRACE_MS);
+    // `recent` was written within the grace period: another process may still be writing it.
+    age(recent, PRUNE_GRACE_MS / 2);
 
-      const next = await withPastDecoder(mergedCopy(join(tmp, 'next')), cacheDir);
-      assert.ok(next && existsSync(next));
-      assert.ok(!existsSync(gone), 'the deleted model\'s split is still there');
-      for (const e of [kept, recent, unrecorded, join(derived, 'notes.txt'), join(cacheDir, 'org--model', 'main', 'config.json')]) assert.ok(existsSync(e), `${e} was removed`);
-      assert.equal(readdirSync(derived).length, 5);
-      // Once `recent` is old enough, the next write removes it too.
-      age(recent, 2 * PRUNE_GRACE_MS);
-      assert.deepEqual(pruneDerived(cacheDir), [recent]);
-      assert.ok(existsSync(kept) && existsSync(unrecorded));
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+    const next = await withPastDecoder(mergedCopy(join(tmp, 'next')), cacheDir);
+    assert.ok(next && existsSync(next));
+    assert.ok(!existsSync(gone), 'the deleted model\'s split is still there');
+    for (const e of [kept, recent, unrecorded, join(derived, 'notes.txt'), join(cacheDir, 'org--model', 'main', 'config.json')]) assert.ok(existsSync(e), `${e} was removed`);
+    assert.equal(readdirSync(derived).length, 5);
+    // Once `recent` is old enough, the next write removes it too.
+    age(recent, 2 * PRUNE_GRACE_MS);
+    assert.deepEqual(pruneDerived(cacheDir), [recent]);
+    assert.ok(existsSync(kept) && existsSync(unrecorded));
+  }));
 
-  it('a new split removes the temporary files of a split that never finished, once they are old', async () => {
-    ensureHfFixtures();
-    const tmp = mkdtempSync(join(tmpdir(), 'quals-split-'));
-    try {
-      const cacheDir = join(tmp, 'cache');
-      const merged = mergedCopy(join(tmp, 'm'));
-      const target = (await withPastDecoder(merged, cacheDir))!;
-      const folder = dirname(target);
-      rmSync(target); // as if the process writing it had been killed before the rename
-      const stale = join(folder, `.${basename(target)}.tmp-1-old`);
-      const fresh = join(folder, `.${basename(target)}.tmp-2-now`);
-      writeFileSync(stale, 'half a split');
-      writeFileSync(fresh, 'another process is writing this');
-      age(stale, 2 * PRUNE_GRACE_MS);
-      assert.equal(await withPastDecoder(merged, cacheDir), target);
-      assert.ok(existsSync(target));
-      assert.ok(!existsSync(stale), 'the old temporary file is still there');
-      assert.ok(existsSync(fresh), 'a recent temporary file (maybe being written) was removed');
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  it('a new split removes the temporary files of a split that never finished, once they are old', () => inScratch(async (tmp) => {
+    const cacheDir = join(tmp, 'cache');
+    const merged = mergedCopy(join(tmp, 'm'));
+    const target = (await withPastDecoder(merged, cacheDir))!;
+    const folder = dirname(target);
+    rmSync(target); // as if the process writing it had been killed before the rename
+    const stale = join(folder, `.${basename(target)}.tmp-1-old`);
+    const fresh = join(folder, `.${basename(target)}.tmp-2-now`);
+    writeFileSync(stale, 'half a split');
+    writeFileSync(fresh, 'another process is writing this');
+    age(stale, 2 * PRUNE_GRACE_MS);
+    assert.equal(await withPastDecoder(merged, cacheDir), target);
+    assert.ok(existsSync(target));
+    assert.ok(!existsSync(stale), 'the old temporary file is still there');
+    assert.ok(existsSync(fresh), 'a recent temporary file (maybe being written) was removed');
+  }));
 });

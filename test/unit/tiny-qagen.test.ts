@@ -2,6 +2,7 @@
 // behaviour on the held-out synthetic set through the real engine (issue 3, item 5).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -11,6 +12,8 @@ import { createEngine } from '../../src/scoring/engine';
 import type { QualsEngine } from '../../src/scoring/engine-api';
 import { allWords, evalSet, tinyTokenizer } from '../../models/tiny-qagen/corpus';
 import { evaluate, formatReport, KINDS, type EvalReport } from '../../models/tiny-qagen/evaluate';
+import { rebuildToy } from '../../models/tiny-qagen/int8-copy';
+import { STEP_FILES, readModelFolder } from '../../src/models/model-files';
 
 const MODEL = path.resolve('models/tiny-qagen');
 const EVAL_CASES = 48;
@@ -27,6 +30,21 @@ describe('tiny QAGen model', () => {
       assert.equal(enc(` ${w}`).length, 1, `spaced ${w}`);
     }
     assert.deepEqual(enc(' strutConnector'), [tok.token_to_id(QAGEN_SEP_TOKEN)]);
+  });
+
+  test('the committed quals-step graphs are what the builder makes of the toy\'s own weights, and the loader runs them', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'quals-toy-step-'));
+    try {
+      rebuildToy(MODEL, path.join(tmp, 'toy'), false);
+      for (const f of Object.values(STEP_FILES)) {
+        assert.ok(fs.readFileSync(path.join(tmp, 'toy', f)).equals(fs.readFileSync(path.join(MODEL, f))), `${f} is stale: run npx tsx models/tiny-qagen/step-graphs.ts`);
+      }
+      const recorded = (JSON.parse(fs.readFileSync(path.join(MODEL, 'quals.json'), 'utf8')) as { graphs: unknown }).graphs;
+      assert.deepEqual(recorded, (JSON.parse(fs.readFileSync(path.join(tmp, 'toy', 'quals.json'), 'utf8')) as { graphs: unknown }).graphs);
+      assert.ok(readModelFolder(MODEL).stepPaths, 'the toy does not run its quals-step graphs');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test('ONNX Runtime logits equal the reference logits recorded at training time', async () => {
