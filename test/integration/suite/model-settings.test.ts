@@ -38,17 +38,25 @@ export function registerModelSettingsTests(): void {
       assert.equal(localBefore, model, 'the harness sets the model in the local user settings');
       try {
         const chosen = chooseModelFolder();
-        await new Promise((r) => setTimeout(r, 1500)); // the folder dialog takes the focus
-        // VS Code's own dialog: type the folder, wait until the dialog has listed its parent (it
-        // resolves typed paths as it goes), then its button takes the typed folder.
-        const typed = await page(`type ${model}`);
-        assert.ok(typed?.ok, typed?.error);
+        // VS Code's own dialog: once it shows, type the folder, wait until the dialog has listed
+        // its parent (it resolves typed paths as it goes), then its button takes the typed folder.
+        // On a busy machine the dialog can take the focus after it is drawn, and what was typed
+        // before is lost: the typing is repeated until the listing follows it.
         const name = model.split('/').pop()!;
         let dialog: string[] | undefined;
-        await waitFor('the dialog to list the typed folder', async () => {
-          dialog = (await page('text .quick-input-widget'))?.text;
-          return dialog?.some((t) => t.split('\n').includes(name));
-        }, 10_000).catch((e: Error) => assert.fail(`${e.message}; the dialog shows ${JSON.stringify(dialog)}`));
+        const shown = async () => (dialog = (await page('text .quick-input-widget'))?.text);
+        await waitFor('the folder dialog', async () => (await shown())?.some((t) => t.includes('Use as QUALS Model')), 20_000);
+        for (let attempt = 1; ; attempt++) {
+          await new Promise((r) => setTimeout(r, 500));
+          const typed = await page(`type ${model}`);
+          assert.ok(typed?.ok, typed?.error);
+          const listed = await waitFor('the dialog to list the typed folder', async () => (await shown())?.some((t) => t.split('\n').includes(name)), 5_000).then(
+            () => true,
+            () => false,
+          );
+          if (listed) break;
+          if (attempt === 3) assert.fail(`the dialog did not list ${name} after typing ${model} ${attempt} times; it shows ${JSON.stringify(dialog)}`);
+        }
         const clicked = await page('click .quick-input-widget >> text="Use as QUALS Model"');
         assert.ok(clicked?.ok, clicked?.error);
         assert.equal(await chosen, model);
